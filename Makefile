@@ -1,0 +1,37 @@
+# make lab        set everything up, build the student notebooks into workspace/, open JupyterLab
+# make test       set everything up and run the whole test suite (FAST mode, offline)
+# make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
+# make build      (re)build build/solution and build/student from notebooks/*.py
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_FLAGS ?=
+
+.PHONY: install build lab test benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(PY) tools/build_notebooks.py
+
+lab: build
+	$(PY) tools/workspace.py
+	$(VENV)/bin/jupyter lab --notebook-dir=workspace $(LAB_FLAGS)
+
+test: build
+	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) tests \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
+		build/solution build/student
+
+benchmark: build
+	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY))
+
+clean:
+	rm -rf build workspace/.ipynb_checkpoints

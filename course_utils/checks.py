@@ -1,0 +1,130 @@
+"""Exercise checkers: run the learner's function and the reference on fixed inputs.
+
+    gaussian_kl = checks.check_exercise("gaussian_kl", gaussian_kl, reference.gaussian_kl, cases)
+
+prints one line and returns the function the rest of the notebook should use:
+
+- passed: the learner's own function;
+- not attempted (it raises ``NotImplementedError``): the course's reference, with a note, so the
+  notebook still runs top to bottom;
+- wrong: raises ``ExerciseError`` saying *how* it differs (type, shape, dtype, device, max abs
+  error), never the expected values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+
+class ExerciseError(AssertionError):
+    """The learner's answer differs from the reference; the message says how."""
+
+
+def _as_call(case) -> tuple[tuple, dict]:
+    if isinstance(case, dict):
+        return (), case
+    if isinstance(case, tuple):
+        return case, {}
+    return (case,), {}
+
+
+def _clone(value):
+    """Deep-copy tensors / arrays so neither function can change the other's inputs."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    return value
+
+
+def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, where: str = "output") -> float:
+    """Return the max abs error between ``got`` and ``expected``; raise ``ExerciseError`` on a mismatch.
+
+    Tensors must agree in shape, dtype and device; tuples / lists element by element; numbers
+    within ``atol + rtol * |expected|``.
+    """
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            raise ExerciseError(f"{where}: expected a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}")
+        return max((compare(g, e, atol, rtol, f"{where}[{i}]") for i, (g, e) in enumerate(zip(got, expected))), default=0.0)
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(got, torch.Tensor):
+            raise ExerciseError(f"{where}: expected a torch.Tensor, got {_kind(got)}")
+        if got.shape != expected.shape:
+            raise ExerciseError(f"{where}: shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
+        if got.dtype != expected.dtype:
+            raise ExerciseError(f"{where}: dtype {got.dtype}, expected {expected.dtype}")
+        if got.device != expected.device:
+            raise ExerciseError(f"{where}: on device {got.device}, expected {expected.device}")
+        got_np, exp_np = got.detach().cpu().double().numpy(), expected.detach().cpu().double().numpy()
+    elif isinstance(expected, (int, float, np.ndarray, np.number)):
+        if isinstance(got, torch.Tensor) and got.numel() == 1 and np.ndim(expected) == 0:
+            got = got.item()
+        if not isinstance(got, (int, float, np.ndarray, np.number)):
+            raise ExerciseError(f"{where}: expected a number or array, got {_kind(got)}")
+        got_np, exp_np = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+        if got_np.shape != exp_np.shape:
+            raise ExerciseError(f"{where}: shape {got_np.shape}, expected {exp_np.shape}")
+    else:
+        if got != expected:
+            raise ExerciseError(f"{where}: the value differs from the reference")
+        return 0.0
+    if got_np.size == 0:
+        return 0.0
+    finite_same = np.array_equal(np.isfinite(got_np), np.isfinite(exp_np))
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got_np - exp_np)
+    err = np.where(np.isfinite(exp_np) & np.isfinite(got_np), err, np.where(got_np == exp_np, 0.0, np.inf))
+    max_err = float(err.max())
+    if not finite_same or not np.all(err <= atol + rtol * np.abs(np.nan_to_num(exp_np))):
+        nonfinite = "" if finite_same else " (NaN / inf where the reference is finite, or the reverse)"
+        raise ExerciseError(f"{where}: values differ, max abs error {max_err:.3g}{nonfinite} (tolerance {atol:g} + {rtol:g}*|expected|)")
+    return max_err
+
+
+def _kind(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return type(value).__name__
+
+
+def check_exercise(
+    name: str,
+    learner: Callable,
+    reference: Callable,
+    cases: Iterable,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> Callable:
+    """Check ``learner`` against ``reference`` on each case; return the function to use from here on.
+
+    ``cases``: each an argument tuple, a dict of keyword arguments, or a single argument.
+    """
+    cases: Sequence = list(cases)
+    max_err = 0.0
+    for i, case in enumerate(cases):
+        args, kwargs = _as_call(case)
+        expected = reference(*_clone(args), **_clone(kwargs))
+        try:
+            got = learner(*_clone(args), **_clone(kwargs))
+        except NotImplementedError:
+            print(
+                f"[not attempted] {name}: not written yet. The notebook goes on with the course's "
+                f"reference version; write yours in the cell above and run both cells again."
+            )
+            return reference
+        except Exception as err:
+            raise ExerciseError(f"{name} raised {type(err).__name__} on case {i + 1}: {err}") from err
+        try:
+            max_err = max(max_err, compare(got, expected, atol, rtol))
+        except ExerciseError as err:
+            raise ExerciseError(f"{name}, case {i + 1} of {len(cases)}: {err}") from None
+    print(f"[passed] {name}: {len(cases)} cases agree with the reference (max abs error {max_err:.2g}).")
+    return learner

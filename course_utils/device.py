@@ -1,0 +1,70 @@
+"""Choosing a torch device: ``auto`` means cuda, then mps, then cpu."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+CHOICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def resolve(name: str | torch.device | None = "auto") -> torch.device:
+    """Turn a device string into a ``torch.device`` that exists on this machine.
+
+    ``auto`` (or None) picks cuda, then mps, then cpu. An explicit accelerator that is absent
+    falls back to cpu with a warning, so a notebook written on a GPU machine still runs on a laptop.
+    An unknown string raises ``ValueError`` listing the valid choices.
+    """
+    if isinstance(name, torch.device):
+        name = str(name)
+    name = "auto" if name is None else str(name).strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    kind, _, index = name.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not index.isdigit()) or (index and kind != "cuda"):
+        raise ValueError(
+            f"Unknown device {name!r}. Use one of {', '.join(CHOICES)} "
+            "(set DEVICE in the notebook's parameters cell)."
+        )
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            warnings.warn(
+                f"DEVICE={name!r} was requested but CUDA is not available here; falling back to cpu. "
+                "Set DEVICE = 'auto' to silence this, or install a CUDA build of torch on a GPU machine.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return torch.device("cpu")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(
+                f"DEVICE={name!r} but only {torch.cuda.device_count()} CUDA device(s) exist; "
+                "use 'cuda:0' or 'auto'."
+            )
+        return torch.device(name)
+    if kind == "mps" and not _mps_available():
+        warnings.warn(
+            "DEVICE='mps' was requested but Apple's MPS backend is not available here; falling back to cpu.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return torch.device("cpu")
+    return torch.device(kind)
+
+
+def describe(device: torch.device) -> str:
+    """A short human description, e.g. ``cpu (2 threads)`` or ``cuda (NVIDIA A100)``."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return str(device)

@@ -1,0 +1,101 @@
+"""Pure plotting helpers: arrays (or tensors) in, ``(fig, ax)`` out. They never train or load."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def to_numpy(x) -> np.ndarray:
+    """A tensor (any device, with or without grad) or array-like as a numpy array."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu()
+    return np.asarray(x)
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def mosaic(images, nrow: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Tile ``(N, H, W)``, ``(N, 1, H, W)`` or ``(N, 3, H, W)`` images into one ``(H', W'[, 3])`` array."""
+    x = to_numpy(images).astype(np.float32)
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"expected images of shape (N, H, W) or (N, C, H, W) with C in (1, 3), got {x.shape}")
+    n, c, h, w = x.shape
+    nrow = nrow or int(np.ceil(np.sqrt(n)))
+    ncol = int(np.ceil(n / nrow))
+    grid = np.full((c, ncol * (h + pad) + pad, nrow * (w + pad) + pad), pad_value, dtype=np.float32)
+    for i in range(n):
+        r, k = divmod(i, nrow)
+        grid[:, pad + r * (h + pad) : pad + r * (h + pad) + h, pad + k * (w + pad) : pad + k * (w + pad) + w] = x[i]
+    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
+
+
+def image_grid(images, nrow: int | None = None, title: str | None = None, ax=None, cmap="gray_r", vmin=0.0, vmax=None):
+    """Show images as one tiled picture (ink dark on white by default). Returns ``(fig, ax)``.
+
+    images: ``(N, H, W)`` or ``(N, C, H, W)``, floats in [0, 1] or uint8 (then ``vmax`` = 255).
+    ``nrow`` is the number of images per row.
+    """
+    x = to_numpy(images)
+    vmax = vmax if vmax is not None else (255.0 if x.dtype == np.uint8 else 1.0)
+    grid = mosaic(x, nrow, pad_value=vmin)
+    n = x.shape[0]
+    per_row = nrow or int(np.ceil(np.sqrt(n)))
+    fig, ax = _axes(ax, (min(12, 0.6 * per_row + 1), min(12, 0.6 * np.ceil(n / per_row) + 1)))
+    ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def curves(series: Mapping[str, Sequence[float]], steps: Mapping[str, Sequence[int]] | None = None, ax=None,
+           xlabel: str = "step", ylabel: str = "", logy: bool = False, title: str | None = None):
+    """Line plot of named series (e.g. ``history.values`` with ``history.steps``). Returns ``(fig, ax)``."""
+    fig, ax = _axes(ax, (6, 3.5))
+    for name, values in series.items():
+        y = to_numpy(values)
+        x = to_numpy(steps[name]) if steps is not None and name in steps else np.arange(len(y))
+        ax.plot(x, y, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(series) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def scatter2d(points, labels=None, names: Sequence[str] | None = None, ax=None, s: float = 6, title: str | None = None,
+              legend_max: int = 20):
+    """Scatter ``(N, 2)`` points coloured by integer ``labels`` ``(N,)``; legend with ``names``. Returns ``(fig, ax)``."""
+    p = to_numpy(points)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise ValueError(f"points must have shape (N, 2), got {p.shape}")
+    fig, ax = _axes(ax, (5.5, 5))
+    if labels is None:
+        ax.scatter(p[:, 0], p[:, 1], s=s)
+    else:
+        y = to_numpy(labels).astype(int)
+        classes = np.unique(y)
+        cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+        for i, k in enumerate(classes):
+            m = y == k
+            label = names[k] if names is not None else str(k)
+            ax.scatter(p[m, 0], p[m, 1], s=s, color=cmap(i % cmap.N), label=label)
+        if len(classes) <= legend_max:
+            ax.legend(markerscale=2, fontsize="small", loc="best")
+    if title:
+        ax.set_title(title)
+    return fig, ax

@@ -1,0 +1,104 @@
+"""Headline numbers of a notebook run, recorded with one call and gathered into one table.
+
+    results.record("01_siamese", {"20-way one-shot accuracy (%)": 93.1}, cfg,
+                   paper={"20-way one-shot accuracy (%)": 92.0})
+
+writes ``<results>/01_siamese.json`` (``$COURSE_RESULTS``, default ``<output>/results``).
+``tools/benchmark.py`` (``make benchmark``) runs every notebook in full mode and turns the
+records into ``benchmarks/RESULTS.md`` with ``markdown_table``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Mapping
+
+import torch
+
+from course_utils import config
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("COURSE_RESULTS") or config.output_dir() / "results")
+
+
+def machine() -> str:
+    """E.g. ``x86_64, 2 cores (AMD EPYC 7B13), 23 GiB RAM``."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        mem = f", {pages * size / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores ({cpu}){mem}"
+
+
+def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
+           paper: Mapping[str, float | str] | None = None, folder=None) -> Path:
+    """Save this run's headline ``metrics`` (name -> value) for ``notebook``; print them; return the file.
+
+    ``paper`` gives the published figure for a metric of the same name, shown beside it.
+    """
+    unknown = set(paper or {}) - set(metrics)
+    if unknown:
+        raise ValueError(f"paper figures for metrics that were not recorded: {sorted(unknown)}")
+    entry = {
+        "notebook": notebook,
+        "metrics": {k: (v if isinstance(v, str) else float(v)) for k, v in metrics.items()},
+        "paper": dict(paper or {}),
+        "mode": cfg.mode if cfg is not None else ("FAST" if config.fast_from_env() else "full"),
+        "device": str(cfg.device) if cfg is not None else "unknown",
+        "seed": cfg.seed if cfg is not None else None,
+        "machine": machine(),
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    folder = Path(folder) if folder is not None else results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{notebook}.json"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(entry, indent=2) + "\n")
+    os.replace(tmp, path)
+    for name, value in entry["metrics"].items():
+        ref = f"  (paper: {entry['paper'][name]})" if name in entry["paper"] else ""
+        print(f"recorded {notebook} | {name}: {_fmt(value)}{ref}")
+    return path
+
+
+def load(folder) -> list[dict]:
+    """Every record in ``folder``, sorted by notebook."""
+    return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, str):
+        return value
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
+def markdown_table(records: list[dict]) -> str:
+    """One row per metric: notebook, metric, this run, paper, mode, device, machine, date."""
+    lines = [
+        "| notebook | metric | this run | paper | mode | device | machine | torch | date |",
+        "| --- | --- | ---: | ---: | --- | --- | --- | --- | --- |",
+    ]
+    for r in records:
+        for name, value in r["metrics"].items():
+            paper = r["paper"].get(name, "")
+            lines.append(
+                f"| {r['notebook']} | {name} | {_fmt(value)} | {_fmt(paper) if paper != '' else ''} | "
+                f"{r['mode']} | {r['device']} | {r['machine']} | {r['torch']} | {r['date']} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,45 @@
+"""Small ipywidgets controls. Each returns a widget; without a widget front end (a script,
+papermill) ``display`` shows its text form, and the notebooks draw a static figure beside it."""
+
+from __future__ import annotations
+
+import io
+from typing import Sequence
+
+import ipywidgets as w
+import numpy as np
+from PIL import Image
+
+from course_utils import plots
+
+
+def png_bytes(image, scale: int = 4) -> bytes:
+    """One ``(H, W)`` / ``(1, H, W)`` image in [0, 1] or uint8 as PNG bytes (ink dark, upscaled)."""
+    x = plots.to_numpy(image).squeeze()
+    if x.dtype != np.uint8:
+        x = (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
+    img = Image.fromarray(255 - x)
+    return _to_png(img.resize((img.width * scale, img.height * scale), Image.NEAREST))
+
+
+def _to_png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def image_browser(images, labels, classes: Sequence[str], scale: int = 4) -> w.VBox:
+    """A slider over ``images`` ``(N, 1, H, W)`` showing each one with its class name."""
+    labels = plots.to_numpy(labels)
+    picture = w.Image(format="png", value=png_bytes(images[0], scale))
+    caption = w.Label()
+    slider = w.IntSlider(value=0, min=0, max=len(labels) - 1, description="image", continuous_update=True)
+
+    def show(change=None) -> None:
+        i = slider.value
+        picture.value = png_bytes(images[i], scale)
+        caption.value = f"#{i}: {classes[int(labels[i])]}"
+
+    slider.observe(show, names="value")
+    show()
+    return w.VBox([slider, picture, caption])

@@ -1,0 +1,189 @@
+"""The notebook pipeline: solution / student builds, the workspace, the rules every source follows."""
+
+import ast
+import json
+import subprocess
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+import build_notebooks as bn
+import workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = '''def kl(mu, logvar):
+    """doc"""
+    x = 1
+    ### BEGIN SOLUTION
+    y = mu + x
+    return y
+    ### END SOLUTION
+
+
+def other():
+    ### BEGIN SOLUTION
+    return 2
+    ### END SOLUTION
+'''
+
+
+def test_solution_build_only_drops_the_markers():
+    out = bn.solution_source(SOURCE)
+    assert "BEGIN SOLUTION" not in out and "END SOLUTION" not in out
+    assert "    y = mu + x\n    return y\n" in out
+    ns = {}
+    exec(out, ns)
+    assert ns["kl"](1, 0) == 2 and ns["other"]() == 2
+
+
+def test_student_build_replaces_each_block_naming_the_exercise():
+    out = bn.student_source(SOURCE)
+    assert "mu + x" not in out and "return 2" not in out
+    assert '    raise NotImplementedError("Exercise: write `kl` here' in out
+    assert '    raise NotImplementedError("Exercise: write `other` here' in out
+    assert "    x = 1\n" in out  # code outside the markers stays
+    ns = {}
+    exec(out, ns)  # defining the functions works; calling them says what to do
+    with pytest.raises(NotImplementedError, match="`kl`"):
+        ns["kl"](1, 0)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("x = 1\n### END SOLUTION\n", "without"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
+])
+def test_malformed_markers_are_reported_with_their_line(bad, message):
+    with pytest.raises(bn.BuildError, match=message):
+        bn.student_source(bad, "nb.py, cell 3")
+
+
+def _write_source(folder: Path, name: str, code: str) -> Path:
+    path = folder / name
+    path.write_text("# %% [markdown]\n# # Title\n\n# %% tags=[\"parameters\"]\nFAST = False\n\n# %%\n" + code)
+    return path
+
+
+def test_build_all_is_idempotent_and_check_spots_stale_builds(tmp_path):
+    src, out = tmp_path / "notebooks", tmp_path / "build"
+    src.mkdir()
+    _write_source(src, "01_demo.py", SOURCE)
+    assert len(bn.build_all(src, out)) == 2
+    assert bn.build_all(src, out) == [] and bn.build_all(src, out, check=True) == []
+    student = nbformat.read(out / "student" / "01_demo.ipynb", as_version=4)
+    assert student.cells[1].metadata.tags == ["parameters"]
+    assert all(c.get("outputs", []) == [] for c in student.cells)
+    assert student.metadata.kernelspec.name == "python3"
+    _write_source(src, "01_demo.py", SOURCE.replace("x = 1", "x = 2"))
+    assert len(bn.build_all(src, out, check=True)) == 2
+
+
+def test_the_committed_builds_are_current():
+    """`make build` ran before the tests; the builds must match the sources."""
+    assert bn.build_all(check=True) == []
+
+
+# ------------------------------------------------------------------ every notebook source
+
+
+SOURCES = bn.sources()
+
+
+def test_there_are_notebook_sources():
+    assert [p.name for p in SOURCES][:1] == ["00_setup.py"]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_notebook_follows_the_course_shape(path):
+    nb = jupytext.read(path)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for heading in ("**Learning goals**", "**Prerequisites**", "**Time and hardware**", "**Result**",
+                    "## Summary", "## References", "## 1."):
+        assert heading in md, f"{path.name} lacks {heading}"
+    assert md.lstrip().startswith("# "), "first cell must be the title"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    tree = ast.parse(params[0].source)
+    names = set()
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), f"parameters cell holds only assignments, got {ast.dump(node)[:60]}"
+        ast.literal_eval(node.value)  # literals only, so papermill can override them
+        names |= {t.id for t in node.targets}
+    assert {"FAST", "SEED", "DEVICE"} <= names
+    setup = code[code.index(params[0]) + 1].source
+    assert "config.setup(fast=FAST, seed=SEED, device=DEVICE)" in setup, "the cell after parameters is the setup cell"
+    assert "import *" not in "\n".join(c.source for c in code)
+    # every exercise is followed by a check cell naming it
+    for i, cell in enumerate(code):
+        if bn.BEGIN in cell.source:
+            name = bn._exercise_name(cell.source.split("\n"), cell.source.split("\n").index(
+                next(line for line in cell.source.split("\n") if line.strip() == bn.BEGIN)))
+            follow = code[i + 1].source if i + 1 < len(code) else ""
+            assert f'check_exercise("{name}"' in follow, f"exercise {name} needs a check cell right after it"
+    assert "results.record(" in "\n".join(c.source for c in code), "each notebook records its headline numbers"
+
+
+# ------------------------------------------------------------------ workspace (make lab)
+
+
+def _nb(text: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(text))
+    return nbformat.writes(nb)
+
+
+def test_workspace_adds_new_updates_untouched_and_keeps_edited(tmp_path):
+    build, ws = tmp_path / "build", tmp_path / "ws"
+    build.mkdir()
+    (build / "00_a.ipynb").write_text(_nb("a = 1"))
+    (build / "01_b.ipynb").write_text(_nb("b = 1"))
+    assert workspace.sync(build, ws)["added"] == ["00_a.ipynb", "01_b.ipynb"]
+    assert workspace.sync(build, ws) == {"added": [], "updated": [], "kept": [], "current": ["00_a.ipynb", "01_b.ipynb"]}
+
+    edited = _nb("a = 'my own answer'")
+    (ws / "00_a.ipynb").write_text(edited)  # the student works on 00
+    (build / "00_a.ipynb").write_text(_nb("a = 2"))  # the course changes both
+    newer_b = _nb("b = 2")
+    (build / "01_b.ipynb").write_text(newer_b)
+    (build / "02_c.ipynb").write_text(_nb("c = 1"))  # and adds one
+    report = workspace.sync(build, ws)
+    assert report == {"added": ["02_c.ipynb"], "updated": ["01_b.ipynb"], "kept": ["00_a.ipynb"], "current": []}
+    assert (ws / "00_a.ipynb").read_text() == edited
+    assert (ws / "01_b.ipynb").read_text() == newer_b
+    assert workspace.sync(build, ws)["kept"] == ["00_a.ipynb"]  # and on every later run
+    assert (ws / "00_a.ipynb").read_text() == edited
+
+
+def test_workspace_without_builds_says_what_to_run(tmp_path):
+    with pytest.raises(SystemExit, match="make build"):
+        workspace.sync(tmp_path / "empty", tmp_path / "ws")
+
+
+# ------------------------------------------------------------------ repository rules
+
+
+def _git_ls(*patterns):
+    proc = subprocess.run(["git", "ls-files", *patterns], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip("not a git checkout")
+    return proc.stdout.split()
+
+
+def test_no_built_or_output_carrying_notebook_is_tracked():
+    tracked = _git_ls("*.ipynb")
+    assert tracked == [], f"built notebooks are generated, never committed: {tracked}"
+
+
+def test_no_data_or_checkpoint_is_tracked():
+    heavy = [p for p in _git_ls() if Path(p).suffix in {".gz", ".zip", ".pt", ".npz", ".pth"}]
+    assert heavy == []
+
+
+def test_every_library_module_is_tested():
+    modules = {p.stem for p in (ROOT / "course_utils").glob("*.py")} - {"__init__"}
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    untested = [m for m in modules if f"{m}." not in tests]
+    assert untested == []

@@ -1,0 +1,64 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from course_utils import plots, train, widgets
+
+
+def test_mosaic_places_each_image():
+    x = torch.stack([torch.full((1, 2, 3), float(i)) for i in range(5)])
+    grid = plots.mosaic(x, nrow=3, pad=1, pad_value=-1)
+    assert grid.shape == (2 * 3 + 1, 3 * 4 + 1)
+    assert grid[1, 1] == 0 and grid[1, 5] == 1 and grid[4, 5] == 4 and grid[4, 9] == -1
+    assert plots.mosaic(np.zeros((4, 3, 5, 5))).shape == (13, 13, 3)
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        plots.mosaic(np.zeros((2, 2, 5, 5)))
+
+
+def test_image_grid_takes_tensors_with_grad_and_returns_fig_ax():
+    x = torch.rand(6, 1, 8, 8, requires_grad=True)
+    fig, ax = plots.image_grid(x, nrow=3, title="t")
+    assert ax.get_title() == "t" and ax.images[0].get_array().shape == (2 * 9 + 1, 3 * 9 + 1)
+    fig2, ax2 = plots.image_grid(torch.zeros(4, 28, 28, dtype=torch.uint8))
+    assert ax2.images[0].get_clim() == (0.0, 255.0)
+    plt.close("all")
+
+
+def test_curves_from_a_history():
+    h = train.History()
+    for s in range(0, 30, 10):
+        h.log(s, loss=1 / (s + 1), kl=0.1)
+    fig, ax = plots.curves(h.values, h.steps, logy=True)
+    assert [line.get_xdata().tolist() for line in ax.lines] == [[0, 10, 20]] * 2
+    assert ax.get_yscale() == "log" and ax.get_legend() is not None
+    plt.close("all")
+
+
+def test_scatter2d_colours_by_label():
+    pts, labels = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 3
+    fig, ax = plots.scatter2d(pts, labels, names=["a", "b", "c"])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    assert len(ax.collections) == 3
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plots.scatter2d(np.zeros((4, 3)))
+    plt.close("all")
+
+
+def test_image_browser_follows_the_slider():
+    images = torch.zeros(3, 1, 4, 4, dtype=torch.uint8)
+    images[2] = 255
+    box = widgets.image_browser(images, torch.tensor([0, 1, 1]), ["zero", "one"])
+    slider, picture, caption = box.children
+    first = picture.value
+    assert caption.value == "#0: zero"
+    slider.value = 2
+    assert caption.value == "#2: one" and picture.value != first
+    assert bytes(picture.value).startswith(b"\x89PNG")
+
+
+def test_png_bytes_scales_up():
+    from PIL import Image
+    import io
+    img = Image.open(io.BytesIO(widgets.png_bytes(torch.rand(1, 5, 7), scale=3)))
+    assert img.size == (21, 15)

@@ -1,0 +1,27 @@
+import json
+
+import pytest
+
+from course_utils import config, results
+
+
+def test_record_writes_what_the_table_shows(isolated_env, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    cfg = config.setup(seed=1, device="cpu", verbose=False)
+    path = results.record("01_x", {"accuracy (%)": 93.25, "seconds": 812.4}, cfg, paper={"accuracy (%)": 92.0})
+    assert path == isolated_env / "results" / "01_x.json"
+    entry = json.loads(path.read_text())
+    assert entry["metrics"] == {"accuracy (%)": 93.25, "seconds": 812.4} and entry["mode"] == "full"
+    assert entry["device"] == "cpu" and entry["seed"] == 1 and "cores" in entry["machine"]
+    assert "recorded 01_x | accuracy (%): 93.25  (paper: 92.0)" in capsys.readouterr().out
+    results.record("00_y", {"n": 12345.0}, cfg)
+    table = results.markdown_table(results.load(isolated_env / "results"))
+    rows = table.strip().splitlines()
+    assert len(rows) == 2 + 3
+    assert rows[2].startswith("| 00_y | n | 12,345 |  | full | cpu |")
+    assert rows[3].startswith("| 01_x | accuracy (%) | 93.25 | 92 | full | cpu |")
+
+
+def test_paper_figure_needs_a_recorded_metric(isolated_env):
+    with pytest.raises(ValueError, match="not recorded"):
+        results.record("01_x", {"a": 1.0}, paper={"b": 2.0})
