@@ -8,6 +8,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?=
+# extra flags for jupyter lab, e.g. LAB_FLAGS="--no-browser --port 8899"
+LAB_FLAGS ?=
+# JupyterLab refuses to run as root (containers, CI) unless told
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: install build lab test benchmark clean
 
@@ -23,7 +27,7 @@ build: $(STAMP)
 
 lab: build
 	$(PY) tools/workspace.py
-	$(VENV)/bin/jupyter lab --notebook-dir=workspace $(LAB_FLAGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=workspace $(ROOT_FLAG) $(LAB_FLAGS)
 
 test: build
 	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) tests \

@@ -4,6 +4,7 @@
     python tools/benchmark.py --only 01_siamese    # one notebook; the others' rows are kept
     python tools/benchmark.py --fast               # dry run in FAST mode; writes nothing in benchmarks/
 
+Checkpoints go to a fresh temporary folder, so every model is trained from scratch and timed.
 Each notebook records its numbers with ``course_utils.results.record``; this script adds the
 notebook's wall time, keeps one JSON per notebook in ``benchmarks/results/`` and rebuilds
 ``benchmarks/RESULTS.md`` from all of them.
@@ -68,6 +69,7 @@ def main(argv=None) -> int:
         records.mkdir(parents=True, exist_ok=True)
         out_dir = Path(tmp) / "executed"
         out_dir.mkdir()
+        os.environ["COURSE_OUTPUT"] = str(Path(tmp) / "outputs")  # no checkpoint reuse: train from scratch
         for nb in notebooks:
             seconds = run(nb, out_dir, records, {"FAST": args.fast})
             record_path = records / f"{nb.stem}.json"
