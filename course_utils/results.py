@@ -89,16 +89,16 @@ def _fmt(value) -> str:
 
 
 def markdown_table(records: list[dict]) -> str:
-    """One row per metric: notebook, metric, this run, paper, mode, device, machine, date."""
+    """Two markdown tables: one row per metric (with the paper's figure), then one row per run."""
     lines = [
-        "| notebook | metric | this run | paper | mode | device | machine | torch | date |",
-        "| --- | --- | ---: | ---: | --- | --- | --- | --- | --- |",
+        "| notebook | metric | this run | paper |",
+        "| --- | --- | ---: | ---: |",
     ]
     for r in records:
         for name, value in r["metrics"].items():
-            paper = r["paper"].get(name, "")
-            lines.append(
-                f"| {r['notebook']} | {name} | {_fmt(value)} | {_fmt(paper) if paper != '' else ''} | "
-                f"{r['mode']} | {r['device']} | {r['machine']} | {r['torch']} | {r['date']} |"
-            )
+            paper = r["paper"].get(name)
+            lines.append(f"| {r['notebook']} | {name} | {_fmt(value)} | {'' if paper is None else _fmt(paper)} |")
+    lines += ["", "| notebook | mode | device | machine | torch | date |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        lines.append(f"| {r['notebook']} | {r['mode']} | {r['device']} | {r['machine']} | {r['torch']} | {r['date']} |")
     return "\n".join(lines) + "\n"

@@ -31,7 +31,9 @@ def _to_png(img: Image.Image) -> bytes:
 def image_browser(images, labels, classes: Sequence[str], scale: int = 4) -> w.VBox:
     """A slider over ``images`` ``(N, 1, H, W)`` showing each one with its class name."""
     labels = plots.to_numpy(labels)
-    picture = w.Image(format="png", value=png_bytes(images[0], scale))
+    height, width = images.shape[-2:]
+    # explicit size: otherwise JupyterLab stretches the picture to the notebook's width
+    picture = w.Image(format="png", value=png_bytes(images[0], scale), width=width * scale, height=height * scale)
     caption = w.Label()
     slider = w.IntSlider(value=0, min=0, max=len(labels) - 1, description="image", continuous_update=True)
 

@@ -55,6 +55,7 @@ def test_image_browser_follows_the_slider():
     slider.value = 2
     assert caption.value == "#2: one" and picture.value != first
     assert bytes(picture.value).startswith(b"\x89PNG")
+    assert (picture.width, picture.height) == ("16", "16")  # 4 px x scale 4, not stretched
 
 
 def test_png_bytes_scales_up():

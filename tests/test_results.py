@@ -17,9 +17,9 @@ def test_record_writes_what_the_table_shows(isolated_env, monkeypatch, capsys):
     results.record("00_y", {"n": 12345.0}, cfg)
     table = results.markdown_table(results.load(isolated_env / "results"))
     rows = table.strip().splitlines()
-    assert len(rows) == 2 + 3
-    assert rows[2].startswith("| 00_y | n | 12,345 |  | full | cpu |")
-    assert rows[3].startswith("| 01_x | accuracy (%) | 93.25 | 92 | full | cpu |")
+    assert rows[2:5] == ["| 00_y | n | 12,345 |  |", "| 01_x | accuracy (%) | 93.25 | 92 |", "| 01_x | seconds | 812.4 |  |"]
+    assert rows[5] == "" and len(rows) == 10
+    assert rows[9].startswith("| 01_x | full | cpu | ") and "cores" in rows[9]
 
 
 def test_paper_figure_needs_a_recorded_metric(isolated_env):
