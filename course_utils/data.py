@@ -119,6 +119,32 @@ class ImageData:
         return self.batch(torch.randint(len(self), (batch_size,), generator=generator), device)
 
 
+def random_affine(x: torch.Tensor, generator: torch.Generator | None = None, rotate: float = 10.0,
+                  shear: float = 0.3, scale: tuple[float, float] = (0.8, 1.2), translate: float = 0.08) -> torch.Tensor:
+    """Small random affine distortions of a batch, as Koch et al. (2015, section 3.3) used.
+
+    x: ``(B, C, H, W)`` float. Each image gets its own rotation in +-``rotate`` degrees, shear in
+    +-``shear``, scale per axis in ``scale`` and shift in +-``translate`` (fraction of half the
+    width). Done with one ``affine_grid`` / ``grid_sample`` on the whole batch, on x's device.
+    """
+    b = x.shape[0]
+
+    def uniform(low, high, *shape):
+        return low + (high - low) * torch.rand(b, *shape, generator=generator)
+
+    angle = uniform(-rotate, rotate) * torch.pi / 180
+    rho = uniform(-shear, shear)
+    sx, sy = uniform(*scale), uniform(*scale)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = torch.cos(angle) / sx
+    theta[:, 0, 1] = (rho - torch.sin(angle)) / sx
+    theta[:, 1, 0] = torch.sin(angle) / sy
+    theta[:, 1, 1] = torch.cos(angle) / sy
+    theta[:, :, 2] = uniform(-translate, translate, 2)
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
 def class_means(images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Mean image of each class (the reference for notebook 00's exercise).
 

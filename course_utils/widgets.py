@@ -8,6 +8,7 @@ from typing import Sequence
 
 import ipywidgets as w
 import numpy as np
+import torch
 from PIL import Image
 
 from course_utils import plots
@@ -45,3 +46,35 @@ def image_browser(images, labels, classes: Sequence[str], scale: int = 4) -> w.V
     slider.observe(show, names="value")
     show()
     return w.VBox([slider, picture, caption])
+
+
+def neighbour_explorer(images, z, classes_of, k: int = 8, scale: int = 2) -> w.VBox:
+    """Pick a query image with the slider; see its ``k`` nearest neighbours by cosine distance.
+
+    images: ``(N, 1, H, W)``; z: ``(N, D)`` embeddings of those images; classes_of: ``(N,)``
+    names, shown under each picture with its distance (green: same name as the query).
+    """
+    z = torch.nn.functional.normalize(torch.as_tensor(plots.to_numpy(z)).float(), dim=1)
+    height, width = images.shape[-2:]
+    pictures = [w.Image(format="png", width=width * scale, height=height * scale) for _ in range(k + 1)]
+    captions = [w.HTML() for _ in range(k + 1)]
+    slider = w.IntSlider(value=0, min=0, max=len(z) - 1, description="query")
+
+    def show(change=None) -> None:
+        q = slider.value
+        distance = 1 - z @ z[q]  # cosine distance
+        distance[q] = float("inf")
+        order = [q] + torch.argsort(distance)[:k].tolist()
+        for slot, i in enumerate(order):
+            pictures[slot].value = png_bytes(images[i], scale)
+            name = str(classes_of[i]).split("/")[-1]
+            if slot == 0:
+                captions[slot].value = f"<b>query</b><br>{name}"
+            else:
+                colour = "green" if classes_of[i] == classes_of[q] else "crimson"
+                captions[slot].value = f"<span style='color:{colour}'>{name}<br>d = {distance[i]:.3f}</span>"
+
+    slider.observe(show, names="value")
+    show()
+    cells = [w.VBox([p, c], layout=w.Layout(margin="0 6px")) for p, c in zip(pictures, captions)]
+    return w.VBox([slider, w.HBox(cells)])

@@ -63,3 +63,16 @@ def test_png_bytes_scales_up():
     import io
     img = Image.open(io.BytesIO(widgets.png_bytes(torch.rand(1, 5, 7), scale=3)))
     assert img.size == (21, 15)
+
+
+def test_neighbour_explorer_ranks_by_cosine_distance():
+    images = torch.zeros(4, 1, 3, 3, dtype=torch.uint8)
+    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [-1.0, 0.0]])
+    box = widgets.neighbour_explorer(images, z, ["a/x", "a/y", "a/x", "a/z"], k=2)
+    slider, row = box.children
+    captions = [cell.children[1].value for cell in row.children]
+    assert "query" in captions[0] and "x" in captions[0]
+    assert "green" in captions[1] and "d = 0.006" in captions[1]  # image 2: same class, nearest
+    assert "crimson" in captions[2] and "d = 1.000" in captions[2]  # image 1: orthogonal
+    slider.value = 3
+    assert "z" in row.children[0].children[1].value

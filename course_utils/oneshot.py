@@ -1,0 +1,257 @@
+"""Metric learning scaffolding on Omniglot: pair sampling and the N-way one-shot protocol.
+
+Pairs (notebook 01, lecture "Siamese networks, 2"): ``(x_i, x_j, c)`` with ``c = 1`` for two
+drawings of the same character and ``c = 0`` otherwise (the lecture writes c in {-1, 1}), with an
+explicit number of dissimilar pairs per similar one.
+
+One-shot trials (Lake et al. 2015; Koch et al. 2015, section 4.2): pick N characters and two
+drawers. The support set is the N characters drawn by the first drawer; the query is one of
+the characters drawn by the second. A model is right when the query's nearest support image is
+the same character. ``within_alphabet=True`` draws the N characters from one alphabet (Lake's and
+Koch's protocol, harder: similar-looking characters); ``False`` draws them from any alphabets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from course_utils.data import ImageData
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs
+
+
+def sample_pairs(
+    data: ImageData, n_similar: int, ratio: float, generator: torch.Generator | None = None,
+    same_alphabet: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Index pairs ``(i, j, c)``: ``n_similar`` similar pairs and ``round(ratio * n_similar)`` dissimilar.
+
+    i, j: ``(P,)`` indices into ``data``; c: ``(P,)`` float, 1 for the same character, 0 otherwise.
+    Similar pairs are two different drawings of one character. With ``same_alphabet``, dissimilar
+    pairs are drawn within one alphabet: domain knowledge that picks harder negatives.
+    """
+    if ratio < 0:
+        raise ValueError(f"ratio must be >= 0, got {ratio}")
+    n_dissimilar = round(ratio * n_similar)
+    labels = data.labels
+    order = torch.argsort(labels, stable=True)
+    counts = torch.bincount(labels)
+    starts = torch.cumsum(counts, 0) - counts
+
+    # similar: a random image, then another drawing of its character
+    i = torch.randint(len(data), (n_similar,), generator=generator)
+    k = counts[labels[i]]
+    offset = torch.randint(1 << 30, (n_similar,), generator=generator) % (k - 1)
+    rank = _rank_within_class(order, labels, starts, i)
+    j = order[starts[labels[i]] + (rank + 1 + offset) % k]
+
+    # dissimilar: two images of different characters (optionally of the same alphabet)
+    a = torch.randint(len(data), (n_dissimilar,), generator=generator)
+    if same_alphabet:
+        if data.alphabet is None:
+            raise ValueError("same_alphabet needs data with alphabet indices (Omniglot)")
+        b = _other_in_group(data.alphabet, labels, a, generator)
+    else:
+        b = _other_in_group(torch.zeros_like(labels), labels, a, generator)
+    ii, jj = torch.cat([i, a]), torch.cat([j, b])
+    c = torch.cat([torch.ones(n_similar), torch.zeros(n_dissimilar)])
+    return ii, jj, c
+
+
+def _rank_within_class(order, labels, starts, index):
+    """Position of each ``index`` within its class's block of ``order``."""
+    position = torch.empty_like(order)
+    position[order] = torch.arange(len(order))
+    return position[index] - starts[labels[index]]
+
+
+def _other_in_group(group, labels, anchors, generator, tries: int = 64):
+    """For each anchor, a random index in the same group with a different label (rejection sampling)."""
+    order = torch.argsort(group, stable=True)
+    counts = torch.bincount(group)
+    starts = torch.cumsum(counts, 0) - counts
+    g = group[anchors]
+    out = torch.empty_like(anchors)
+    todo = torch.arange(len(anchors))
+    for _ in range(tries):
+        if len(todo) == 0:
+            return out
+        gt = g[todo]
+        pick = order[starts[gt] + torch.randint(1 << 30, (len(todo),), generator=generator) % counts[gt]]
+        ok = labels[pick] != labels[anchors[todo]]
+        out[todo[ok]] = pick[ok]
+        todo = todo[~ok]
+    raise RuntimeError("could not find dissimilar partners: does every group hold at least two classes?")
+
+
+# ---------------------------------------------------------------------------------------------
+# One-shot trials
+
+
+@dataclass
+class Trials:
+    """``T`` one-shot trials: ``support`` ``(T, N)`` image indices, ``query`` ``(T,)``, ``answer`` ``(T,)``
+    (the position in ``support`` of the query's character)."""
+
+    support: torch.Tensor
+    query: torch.Tensor
+    answer: torch.Tensor
+    n_way: int
+    within_alphabet: bool
+
+    def __len__(self) -> int:
+        return len(self.query)
+
+
+def make_trials(data: ImageData, n_way: int = 20, n_trials: int = 400, within_alphabet: bool = True,
+                seed: int = 0) -> Trials:
+    """N-way one-shot trials on ``data`` (use the *evaluation* split: characters never trained on).
+
+    Each trial: N characters (from one alphabet if ``within_alphabet``), two distinct drawers;
+    support = the N characters by drawer 1, query = one of them by drawer 2. Deterministic in ``seed``.
+    """
+    if data.alphabet is None or data.drawer is None:
+        raise ValueError("one-shot trials need Omniglot data (alphabet and drawer indices)")
+    g = torch.Generator().manual_seed(seed)
+    n_drawers = int(data.drawer.max()) + 1
+    # lookup[character, drawer] -> image index
+    lookup = torch.full((len(data.classes), n_drawers), -1, dtype=torch.long)
+    lookup[data.labels, data.drawer] = torch.arange(len(data))
+    char_alphabet = torch.zeros(len(data.classes), dtype=torch.long)
+    char_alphabet[data.labels] = data.alphabet
+    pools = [torch.nonzero(char_alphabet == a).squeeze(1) for a in range(len(data.alphabets))]
+    pools = [p for p in pools if len(p) >= n_way] if within_alphabet else [torch.arange(len(data.classes))]
+    if not pools:
+        raise ValueError(f"no alphabet has {n_way} characters")
+    support, query, answer = [], [], []
+    for t in range(n_trials):
+        pool = pools[t % len(pools)] if within_alphabet else pools[0]  # alphabets in turn: balanced
+        chars = pool[torch.randperm(len(pool), generator=g)[:n_way]]
+        d1, d2 = torch.randperm(n_drawers, generator=g)[:2]
+        target = int(torch.randint(n_way, (1,), generator=g))
+        support.append(lookup[chars, d1])
+        query.append(lookup[chars[target], d2])
+        answer.append(target)
+    support, query = torch.stack(support), torch.stack(query)
+    if (support < 0).any() or (query < 0).any():
+        raise ValueError("some character lacks a drawing by the chosen drawer")
+    return Trials(support, query, torch.tensor(answer), n_way, within_alphabet)
+
+
+@dataclass
+class Score:
+    """Accuracy over trials with its binomial standard error (both in %)."""
+
+    accuracy: float
+    stderr: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.accuracy:.1f} % ± {self.stderr:.1f} (n = {self.n})"
+
+
+def score(correct: torch.Tensor) -> Score:
+    """``correct``: ``(T,)`` bool. Standard error sqrt(p (1 - p) / T)."""
+    n = correct.numel()
+    p = correct.float().mean().item()
+    return Score(100 * p, 100 * math.sqrt(max(p * (1 - p), 0.0) / n), n)
+
+
+@torch.no_grad()
+def embed_all(embed: Callable[[torch.Tensor], torch.Tensor], data: ImageData, index: torch.Tensor,
+              device="cpu", batch_size: int = 512) -> torch.Tensor:
+    """``embed`` applied to the images at ``index`` in batches: ``(len(index), D)`` on the CPU."""
+    return torch.cat([embed(data.batch(index[s : s + batch_size], device)[0]).float().cpu()
+                      for s in range(0, len(index), batch_size)])
+
+
+@torch.no_grad()
+def evaluate(embed: Callable[[torch.Tensor], torch.Tensor], data: ImageData, trials: Trials,
+             distance: str = "cosine", device="cpu", similarity: Callable | None = None) -> Score:
+    """Score an embedding on ``trials``: nearest support image by ``distance`` (cosine, l2 or l1),
+    or by a learned ``similarity(zq (T, D), zs (T, N, D)) -> (T, N)`` (higher = more alike).
+
+    embed: ``(B, 1, H, W)`` float in [0, 1] -> ``(B, D)``. Every image used is embedded once.
+    """
+    used = torch.unique(torch.cat([trials.support.flatten(), trials.query]))
+    z = embed_all(embed, data, used, device)
+    row = torch.full((len(data),), -1, dtype=torch.long)
+    row[used] = torch.arange(len(used))
+    zs, zq = z[row[trials.support]], z[row[trials.query]]  # (T, N, D), (T, D)
+    guess = nearest(zq, zs, distance) if similarity is None else similarity(zq, zs).argmax(dim=1)
+    return score(guess.cpu() == trials.answer)
+
+
+def nearest(zq: torch.Tensor, zs: torch.Tensor, distance: str = "cosine") -> torch.Tensor:
+    """Index of each query's nearest support: zq ``(T, D)``, zs ``(T, N, D)`` -> ``(T,)``."""
+    if distance == "cosine":
+        sim = torch.einsum("td,tnd->tn", torch.nn.functional.normalize(zq, dim=-1),
+                           torch.nn.functional.normalize(zs, dim=-1))
+        return sim.argmax(dim=1)
+    p = {"l2": 2, "l1": 1}.get(distance)
+    if p is None:
+        raise ValueError(f"distance must be 'cosine', 'l2' or 'l1', got {distance!r}")
+    return (zs - zq[:, None]).abs().pow(p).sum(-1).argmin(dim=1)
+
+
+def verification_pairs(data: ImageData, n: int, seed: int = 0, same_alphabet: bool = True):
+    """``n`` balanced same / different pairs for verification accuracy and ROC curves."""
+    g = torch.Generator().manual_seed(seed)
+    return sample_pairs(data, n // 2, 1.0, g, same_alphabet=same_alphabet)
+
+
+def roc_curve(scores: torch.Tensor, same: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """False / true positive rates at every threshold of ``scores`` (higher = more similar), and the AUC."""
+    order = torch.argsort(scores, descending=True)
+    y = same[order].float()
+    tpr = torch.cat([torch.zeros(1), torch.cumsum(y, 0) / y.sum()])
+    fpr = torch.cat([torch.zeros(1), torch.cumsum(1 - y, 0) / (1 - y).sum()])
+    auc = torch.trapezoid(tpr, fpr).item()
+    return fpr, tpr, auc
+
+
+# ---------------------------------------------------------------------------------------------
+# Episodes: many negatives per batch, hard ones from the same alphabet
+
+
+def sample_episode(data: ImageData, n_alphabets: int, n_way: int, k_shot: int,
+                   generator: torch.Generator | None = None, rotations: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of ``k_shot`` drawings of ``n_way`` characters from each of ``n_alphabets`` alphabets.
+
+    Characters of one alphabet look alike, so each image meets hard negatives in the same batch.
+    With ``rotations``, each alphabet is turned by a random multiple of 90 degrees, which makes
+    new characters (Santoro et al. 2016; Vinyals et al. 2016).
+    Returns index ``(B,)``, class ``(B,)`` numbered 0..C-1 within the batch, and quarter turns ``(B,)``.
+    """
+    char_alphabet = torch.zeros(len(data.classes), dtype=torch.long)
+    char_alphabet[data.labels] = data.alphabet
+    n_drawers = int(data.drawer.max()) + 1
+    lookup = torch.full((len(data.classes), n_drawers), -1, dtype=torch.long)
+    lookup[data.labels, data.drawer] = torch.arange(len(data))
+    alphabets = torch.randperm(len(data.alphabets), generator=generator)[:n_alphabets]
+    index, label, turns = [], [], []
+    for a in alphabets:
+        pool = torch.nonzero(char_alphabet == a).squeeze(1)
+        chars = pool[torch.randperm(len(pool), generator=generator)[:n_way]]
+        drawers = torch.argsort(torch.rand(len(chars), n_drawers, generator=generator), dim=1)[:, :k_shot]
+        index.append(lookup[chars[:, None], drawers].flatten())
+        label.append(torch.arange(len(chars)).repeat_interleave(k_shot) + sum(len(x) for x in label) // k_shot)
+        k = int(torch.randint(4, (1,), generator=generator)) if rotations else 0
+        turns.append(torch.full((len(chars) * k_shot,), k))
+    return torch.cat(index), torch.cat(label), torch.cat(turns)
+
+
+def rotate_quarters(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+    """Rotate each image of ``x`` ``(B, C, H, W)`` by ``turns`` ``(B,)`` quarter turns."""
+    out = x.clone()
+    for k in (1, 2, 3):
+        m = turns == k
+        if m.any():
+            out[m] = torch.rot90(x[m], k, dims=(-2, -1))
+    return out
