@@ -44,6 +44,8 @@ def sample_pairs(
     counts = torch.bincount(labels)
     starts = torch.cumsum(counts, 0) - counts
 
+    if n_similar > 0 and (counts[counts > 0] < 2).any():
+        raise ValueError("similar pairs need at least two images of every class: drop single-image classes first")
     # similar: a random image, then another drawing of its character
     i = torch.randint(len(data), (n_similar,), generator=generator)
     k = counts[labels[i]]

@@ -53,6 +53,8 @@ def test_pairs_are_reproducible_and_reject_bad_ratio():
     assert all(torch.equal(x, y) for x, y in zip(a, b))
     with pytest.raises(ValueError, match="ratio"):
         oneshot.sample_pairs(toy, 5, -1)
+    with pytest.raises(ValueError, match="at least two images"):
+        oneshot.sample_pairs(toy.subset(torch.arange(21)), 5, 1)  # class 1 has a single image
 
 
 # ------------------------------------------------------------------ episodes
