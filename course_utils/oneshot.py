@@ -96,6 +96,16 @@ def _other_in_group(group, labels, anchors, generator, tries: int = 64):
 # One-shot trials
 
 
+def _character_tables(data: ImageData) -> tuple[torch.Tensor, torch.Tensor]:
+    """``lookup`` ``(characters, drawers)``: the image index of each character by each drawer
+    (-1 if missing); ``char_alphabet`` ``(characters,)``: the alphabet of each character."""
+    lookup = torch.full((len(data.classes), int(data.drawer.max()) + 1), -1, dtype=torch.long)
+    lookup[data.labels, data.drawer] = torch.arange(len(data))
+    char_alphabet = torch.zeros(len(data.classes), dtype=torch.long)
+    char_alphabet[data.labels] = data.alphabet
+    return lookup, char_alphabet
+
+
 @dataclass
 class Trials:
     """``T`` one-shot trials: ``support`` ``(T, N)`` image indices, ``query`` ``(T,)``, ``answer`` ``(T,)``
@@ -121,12 +131,8 @@ def make_trials(data: ImageData, n_way: int = 20, n_trials: int = 400, within_al
     if data.alphabet is None or data.drawer is None:
         raise ValueError("one-shot trials need Omniglot data (alphabet and drawer indices)")
     g = torch.Generator().manual_seed(seed)
-    n_drawers = int(data.drawer.max()) + 1
-    # lookup[character, drawer] -> image index
-    lookup = torch.full((len(data.classes), n_drawers), -1, dtype=torch.long)
-    lookup[data.labels, data.drawer] = torch.arange(len(data))
-    char_alphabet = torch.zeros(len(data.classes), dtype=torch.long)
-    char_alphabet[data.labels] = data.alphabet
+    lookup, char_alphabet = _character_tables(data)
+    n_drawers = lookup.shape[1]
     pools = [torch.nonzero(char_alphabet == a).squeeze(1) for a in range(len(data.alphabets))]
     pools = [p for p in pools if len(p) >= n_way] if within_alphabet else [torch.arange(len(data.classes))]
     if not pools:
@@ -231,19 +237,18 @@ def sample_episode(data: ImageData, n_alphabets: int, n_way: int, k_shot: int,
     new characters (Santoro et al. 2016; Vinyals et al. 2016).
     Returns index ``(B,)``, class ``(B,)`` numbered 0..C-1 within the batch, and quarter turns ``(B,)``.
     """
-    char_alphabet = torch.zeros(len(data.classes), dtype=torch.long)
-    char_alphabet[data.labels] = data.alphabet
-    n_drawers = int(data.drawer.max()) + 1
-    lookup = torch.full((len(data.classes), n_drawers), -1, dtype=torch.long)
-    lookup[data.labels, data.drawer] = torch.arange(len(data))
+    lookup, char_alphabet = _character_tables(data)
+    n_drawers = lookup.shape[1]
     alphabets = torch.randperm(len(data.alphabets), generator=generator)[:n_alphabets]
     index, label, turns = [], [], []
+    n_classes = 0
     for a in alphabets:
         pool = torch.nonzero(char_alphabet == a).squeeze(1)
         chars = pool[torch.randperm(len(pool), generator=generator)[:n_way]]
         drawers = torch.argsort(torch.rand(len(chars), n_drawers, generator=generator), dim=1)[:, :k_shot]
         index.append(lookup[chars[:, None], drawers].flatten())
-        label.append(torch.arange(len(chars)).repeat_interleave(k_shot) + sum(len(x) for x in label) // k_shot)
+        label.append(torch.arange(n_classes, n_classes + len(chars)).repeat_interleave(k_shot))
+        n_classes += len(chars)
         k = int(torch.randint(4, (1,), generator=generator)) if rotations else 0
         turns.append(torch.full((len(chars) * k_shot,), k))
     return torch.cat(index), torch.cat(label), torch.cat(turns)

@@ -392,10 +392,10 @@ for name, (w, a, seconds) in comparison.items():
 N_ALPHABETS, WAYS, SHOTS = 2, 20, 5  # 200 images per batch
 
 
-def train_episodes(net, images=ABLATION_IMAGES, aug=True, rotations=True, desc="episodes", lr=LR):
+def train_episodes(net, images=ABLATION_IMAGES, aug=True, rotations=True, desc="episodes"):
     steps = max(1, images // (N_ALPHABETS * WAYS * SHOTS))
     scale = torch.tensor(10.0, device=cfg.device, requires_grad=True)  # inverse temperature, learned
-    optimizer = torch.optim.Adam(list(net.parameters()) + [scale], lr=lr)
+    optimizer = torch.optim.Adam(list(net.parameters()) + [scale], lr=LR)
     schedule = cosine_schedule(optimizer, steps)
 
     def step_fn(step):
