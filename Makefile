@@ -1,6 +1,7 @@
 # make lab        set everything up, build the student notebooks into workspace/, open JupyterLab
 # make test       set everything up and run the whole test suite (FAST mode, offline)
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
+#                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
 
 PYTHON ?= python3
@@ -35,7 +36,7 @@ test: build
 		build/solution build/student
 
 benchmark: build
-	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY))
+	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP))
 
 clean:
 	rm -rf build workspace/.ipynb_checkpoints

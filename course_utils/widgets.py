@@ -78,3 +78,121 @@ def neighbour_explorer(images, z, classes_of, k: int = 8, scale: int = 2) -> w.V
     show()
     cells = [w.VBox([p, c], layout=w.Layout(margin="0 6px")) for p, c in zip(pictures, captions)]
     return w.VBox([slider, w.HBox(cells)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Sliders that redraw a matplotlib figure (notebooks 02 and 03)
+
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed: it is not shown twice)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class FigureControls(w.VBox):
+    """Sliders (or any value widgets) above a picture that ``draw(**values)`` redraws.
+
+    draw: called with each control's current value by name; returns a matplotlib figure.
+    Where no widget front end runs (papermill, nbconvert, a static notebook viewer), the output
+    carries the current picture as an ``image/png`` too, so a static figure is shown instead.
+    """
+
+    def __init__(self, draw, controls: dict, dpi: int = 80):
+        self.draw, self.controls, self.dpi = draw, dict(controls), dpi
+        self.picture = w.Image(format="png")
+        super().__init__([*self.controls.values(), self.picture])
+        for control in self.controls.values():
+            control.observe(self.update, names="value")
+        self.update()
+
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self, change=None) -> None:
+        png = figure_png(self.draw(**self.values()), self.dpi)
+        width, height = Image.open(io.BytesIO(png)).size
+        # explicit size: otherwise JupyterLab stretches the picture to the notebook's width
+        self.picture.width, self.picture.height = str(width), str(height)
+        self.picture.value = png
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = bytes(self.picture.value)
+        return bundle
+
+
+def _slider(value, low, high, step, description):
+    return w.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                         continuous_update=False, readout_format=".2f")
+
+
+def latent_map(decode, codes, labels, names: Sequence[str], limit: float = 3.0) -> FigureControls:
+    """A 2-D latent space: move z with two sliders, see the point on the test codes and its decoding.
+
+    decode: ``(n, 2)`` codes -> ``(n, 1, H, W)`` images in [0, 1]; codes: ``(N, 2)`` (e.g. the
+    encoder's means of test images); labels: ``(N,)`` ints indexing ``names``.
+    """
+    import matplotlib.pyplot as plt
+
+    def draw(z1, z2):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4), gridspec_kw={"width_ratios": [1.4, 1]})
+        plots.scatter2d(codes, labels, names, ax=left, s=3, title="test codes")
+        left.plot([z1], [z2], marker="x", color="black", markersize=14, markeredgewidth=3)
+        left.set_xlim(-limit, limit)
+        left.set_ylim(-limit, limit)
+        with torch.no_grad():
+            image = decode(torch.tensor([[z1, z2]], dtype=torch.float32))
+        plots.image_grid(image, ax=right, title=f"decode(z = ({z1:.2f}, {z2:.2f}))")
+        return fig
+
+    return FigureControls(draw, {"z1": _slider(0.0, -limit, limit, 0.05, "z1"),
+                                 "z2": _slider(0.0, -limit, limit, 0.05, "z2")})
+
+
+def latent_sliders(decode, dims: Sequence[int], base, limit: float = 3.0) -> FigureControls:
+    """One slider per latent dimension in ``dims``; the others stay at ``base`` ``(D,)``.
+
+    decode: ``(n, D)`` codes -> ``(n, 1, H, W)`` images in [0, 1].
+    """
+    base = torch.as_tensor(plots.to_numpy(base)).float().clone()
+
+    def draw(**values):
+        z = base.clone()
+        for d in dims:
+            z[d] = values[f"z{d}"]
+        with torch.no_grad():
+            image = decode(z[None])
+        fig, ax = plots.image_grid(image, title="decode(z)")
+        fig.set_size_inches(3, 3)
+        return fig
+
+    return FigureControls(draw, {f"z{d}": _slider(float(base[d]), -limit, limit, 0.05, f"z[{d}]") for d in dims})
+
+
+def interpolation(encode, decode, images, steps: int = 9) -> FigureControls:
+    """Pick two images with sliders; see the decodings of the straight line between their codes.
+
+    encode: ``(n, 1, H, W)`` -> ``(n, D)`` codes (e.g. the posterior means); decode: codes ->
+    images in [0, 1]; images: ``(N, 1, H, W)`` in [0, 1]. The row starts and ends with the inputs.
+    """
+    count = len(images)
+
+    def draw(a, b):
+        with torch.no_grad():
+            pair = images[[a, b]]
+            z = encode(pair)
+            t = torch.linspace(0, 1, steps, device=z.device)[:, None]
+            row = decode((1 - t) * z[0] + t * z[1]).cpu()
+        strip = torch.cat([pair[:1].cpu(), row, pair[1:].cpu()])
+        fig, ax = plots.image_grid(strip, nrow=steps + 2,
+                                   title=f"image {a} | decode((1 - t) z_a + t z_b), t = 0 .. 1 | image {b}")
+        fig.set_size_inches(1.0 * (steps + 2), 1.6)
+        return fig
+
+    return FigureControls(draw, {"a": w.IntSlider(value=0, min=0, max=count - 1, description="image a", continuous_update=False),
+                                 "b": w.IntSlider(value=min(1, count - 1), min=0, max=count - 1, description="image b", continuous_update=False)})

@@ -3,6 +3,7 @@
     python tools/benchmark.py                      # all notebooks, full mode -> benchmarks/RESULTS.md
     python tools/benchmark.py --only 01_siamese    # one notebook; the others' rows are kept
     python tools/benchmark.py --fast               # dry run in FAST mode; writes nothing in benchmarks/
+    python tools/benchmark.py --keep executed/     # also keep the executed notebooks, with their outputs
 
 Checkpoints go to a fresh temporary folder, so every model is trained from scratch and timed.
 Each notebook records its numbers with ``course_utils.results.record``; this script adds the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -57,6 +59,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="notebook stems to run (default: all)")
     parser.add_argument("--fast", action="store_true", help="FAST mode dry run; benchmarks/ is left alone")
+    parser.add_argument("--keep", type=Path, help="folder to copy the executed notebooks (with outputs) into")
     args = parser.parse_args(argv)
     notebooks = sorted(BUILD.glob("[0-9][0-9]_*.ipynb"))
     if args.only:
@@ -80,6 +83,9 @@ def main(argv=None) -> int:
             entry["metrics"][WALL] = round(seconds, 1)
             record_path.write_text(json.dumps(entry, indent=2) + "\n")
             print(f"{nb.stem}: {seconds:.1f} s")
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(out_dir / nb.name, args.keep / nb.name)
         target = Path(tmp) / "RESULTS.md" if args.fast else BENCH / "RESULTS.md"
         print(write_table(records, target))
     return 0

@@ -1,0 +1,126 @@
+"""Which training choices buy how many nats: the VAE of notebook 03 under a CPU budget.
+
+    python benchmarks/vae_recipe.py --only tanh-b256 tanh-b512 elu-b256 tanh-1024-b512 tanh-warmup10 \
+        elu-b512 elu-b512-3layers --eval-n 1000 --eval-k 200   # the short runs of notebook 03's first table
+    python benchmarks/vae_recipe.py --only tanh-b256-long iwae5-b256   # its second table
+    python benchmarks/vae_recipe.py --speed         # seconds per epoch of each recipe, no training
+
+Each recipe trains an MLP encoder / decoder (z = 32, decoder bias started at the
+mean image) on dynamically binarised MNIST with Adam and a cosine learning-rate decay, then prints
+a table: training time, epochs, test -ELBO and test NLL (importance-weighted bound, ``--eval-k``
+samples) on the first ``--eval-n`` test images, binarised with a fixed seed. Run one CPU-heavy
+job at a time: anything else running on the cores distorts the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from course_utils import data, variational  # noqa: E402
+
+DEFAULT = {"act": "tanh", "layers": 2, "hidden": 512, "batch": 256, "k": 1, "lr": 2e-3, "lr_end": 1e-4, "epochs": 40, "warmup": 0}
+# each recipe: what it changes from DEFAULT (k > 1: the IWAE bound; warmup: epochs of KL annealing)
+RECIPES = {
+    "tanh-b256": {},
+    "tanh-b512": {"batch": 512, "lr": 3e-3, "epochs": 56},
+    "elu-b256": {"act": "elu"},
+    "tanh-1024-b512": {"hidden": 1024, "batch": 512, "epochs": 36},
+    "tanh-warmup10": {"warmup": 10},
+    "tanh-b256-long": {"epochs": 140},
+    "iwae5-b256": {"k": 5, "epochs": 75},
+    "elu-b512": {"act": "elu", "batch": 512, "lr": 3e-3, "epochs": 50},
+    "elu-b512-3layers": {"act": "elu", "layers": 3, "batch": 512, "lr": 3e-3, "epochs": 38},
+    "notebook-03": {"act": "elu", "layers": 3, "batch": 512, "lr": 3e-3, "epochs": 150},  # notebook 03's recipe
+}
+ACTIVATIONS = {"tanh": nn.Tanh, "elu": nn.ELU}
+
+
+def mlp(n_in: int, n_out: int, hidden: int, act: str, layers: int) -> nn.Sequential:
+    modules, width = [], n_in
+    for _ in range(layers):
+        modules += [nn.Linear(width, hidden), ACTIVATIONS[act]()]
+        width = hidden
+    return nn.Sequential(*modules, nn.Linear(width, n_out))
+
+
+def train_recipe(x_train, recipe: dict, latent: int = 32, seed: int = 0, speed_only: bool = False):
+    """Train one recipe; returns (encode, decode, seconds, epochs trained), or seconds per epoch if speed_only."""
+    r = {**DEFAULT, **recipe}
+    torch.manual_seed(seed)
+    encoder = mlp(784, 2 * latent, r["hidden"], r["act"], r["layers"])
+    decoder = mlp(latent, 784, r["hidden"], r["act"], r["layers"])
+    p = x_train.mean(0).clamp(1e-3, 1 - 1e-3)
+    with torch.no_grad():
+        decoder[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+    encode = lambda x: encoder(x).chunk(2, -1)  # noqa: E731
+    optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=r["lr"])
+    steps_per_epoch = len(x_train) // r["batch"]
+    total = max(1, int(r["epochs"] * steps_per_epoch))
+    g = torch.Generator().manual_seed(seed)
+    start, step = time.perf_counter(), 0
+    while step < total:
+        order = torch.randperm(len(x_train), generator=g)
+        for s in range(steps_per_epoch):
+            if step >= total:
+                break
+            for group in optimizer.param_groups:  # cosine decay from lr to lr_end
+                group["lr"] = r["lr_end"] + 0.5 * (r["lr"] - r["lr_end"]) * (1 + math.cos(math.pi * step / total))
+            beta = min(1.0, step / (r["warmup"] * steps_per_epoch)) if r["warmup"] else 1.0  # KL weight
+            x = variational.binarize(x_train[order[s * r["batch"] : (s + 1) * r["batch"]]], g)
+            if r["k"] == 1:
+                mu, logvar = encode(x)
+                z = variational.reparameterize(mu, logvar, torch.randn(mu.shape))
+                reconstruction, kl = variational.elbo_terms(x, decoder(z), mu, logvar)
+                loss = -(reconstruction - beta * kl).mean()
+            else:
+                loss = -variational.iw_bound(variational.log_importance_weights(x, encode, decoder, r["k"])).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if speed_only and step == 200:
+                return (time.perf_counter() - start) / 200 * steps_per_epoch
+        print(f"  epoch {step / steps_per_epoch:5.1f}  loss {loss.item():7.2f}  {time.perf_counter() - start:5.0f} s", flush=True)
+    return encode, decoder, time.perf_counter() - start, total / steps_per_epoch
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=sorted(RECIPES), help="recipes to run (default: all)")
+    parser.add_argument("--epochs", type=float, help="override every recipe's epochs")
+    parser.add_argument("--eval-n", type=int, default=2000, help="test images for the NLL (default 2000)")
+    parser.add_argument("--eval-k", type=int, default=1000, help="importance samples per test image")
+    parser.add_argument("--speed", action="store_true", help="only measure seconds per epoch")
+    args = parser.parse_args(argv)
+
+    x_train = data.mnist("train").images.flatten(1).float() / 255
+    x_test = variational.binarize(data.mnist("test").images.flatten(1).float()[: args.eval_n] / 255,
+                                  torch.Generator().manual_seed(123))
+    rows = []
+    for name in args.only or RECIPES:
+        recipe = {**RECIPES[name], **({"epochs": args.epochs} if args.epochs else {})}
+        if args.speed:
+            print(f"{name:18s} {train_recipe(x_train, recipe, speed_only=True):6.2f} s / epoch", flush=True)
+            continue
+        print(f"{name}: {({**DEFAULT, **recipe})}", flush=True)
+        encode, decode, seconds, trained = train_recipe(x_train, recipe)
+        with torch.no_grad():
+            scores = variational.evaluate(x_test, encode, decode, k=args.eval_k, generator=torch.Generator().manual_seed(0))
+        rows.append((name, seconds, trained, -scores["elbo"], scores["nll"]))
+    if rows:
+        print(f"\n| recipe | training time (s) | epochs | test -ELBO | test NLL, k = {args.eval_k} |\n|---|---|---|---|---|")
+        for name, seconds, trained, neg_elbo, nll in rows:
+            print(f"| {name} | {seconds:.0f} | {trained:.1f} | {neg_elbo:.2f} | {nll:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

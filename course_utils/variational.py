@@ -1,0 +1,144 @@
+"""Variational inference pieces of notebooks 02 (the ELBO) and 03 (the VAE), in the papers' symbols.
+
+Reference versions of what those notebooks teach, used by their checkers and by later notebooks:
+Gaussian densities and KL divergences, a Monte Carlo ELBO, the reparameterisation trick, the
+Bernoulli and Gaussian decoder likelihoods, and the importance-weighted bound on log p(x)
+(Burda, Grosse & Salakhutdinov 2016) used to report a VAE's test log-likelihood in nats.
+
+Conventions: ``mu`` and ``logvar`` are a diagonal Gaussian's mean and log-variance; an
+``encode(x)`` callable returns ``(mu, logvar)``, each ``(B, D)``; a ``decode(z)`` callable maps
+``(..., D)`` codes to Bernoulli logits ``(..., *x.shape[1:])``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_log_prob(x: torch.Tensor, mu, logvar) -> torch.Tensor:
+    """Elementwise log N(x; mu, exp(logvar)) = -(log 2 pi + logvar + (x - mu)^2 / exp(logvar)) / 2.
+
+    Shapes broadcast; nothing is summed.
+    """
+    mu, logvar = torch.as_tensor(mu, dtype=x.dtype), torch.as_tensor(logvar, dtype=x.dtype)
+    return -0.5 * (LOG_2PI + logvar + (x - mu) ** 2 * torch.exp(-logvar))
+
+
+def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p=0.0, logvar_p=0.0) -> torch.Tensor:
+    """Elementwise KL(N(mu_q, var_q) || N(mu_p, var_p)) in nats (nothing is summed).
+
+    KL = (log var_p - log var_q + (var_q + (mu_q - mu_p)^2) / var_p - 1) / 2; with the default
+    p = N(0, 1) this is the VAE's regulariser, (mu^2 + var - 1 - log var) / 2 (Kingma & Welling
+    2014, appendix B).
+    """
+    mu_p = torch.as_tensor(mu_p, dtype=mu_q.dtype, device=mu_q.device)
+    logvar_p = torch.as_tensor(logvar_p, dtype=mu_q.dtype, device=mu_q.device)
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1)
+
+
+def mc_elbo(x: torch.Tensor, z: torch.Tensor, log_joint: Callable, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Monte Carlo estimate of L(q) = E_q[log p(x, z) - log q(z)] from samples of q.
+
+    x: one observation (any shape); z: ``(S, D)`` samples from q = N(mu, diag(exp(logvar)));
+    mu, logvar: ``(D,)``; log_joint(x, z) -> ``(S,)`` values of log p(x, z_s).
+    Returns a 0-d tensor: the mean over s of log p(x, z_s) - log q(z_s).
+    """
+    log_q = gaussian_log_prob(z, mu, logvar).sum(-1)
+    return (log_joint(x, z) - log_q).mean()
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps with sigma = exp(logvar / 2) and eps ~ N(0, I) (Kingma & Welling 2014, eq. 10).
+
+    mu, logvar: ``(B, D)``; eps: ``(B, D)`` or ``(K, B, D)`` (K samples per input). Returns eps's shape.
+    """
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def _sum_data_dims(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Sum over the trailing ``x.ndim - 1`` (per-example data) dimensions."""
+    dims = tuple(range(values.ndim - (x.ndim - 1), values.ndim))
+    return values.sum(dim=dims) if dims else values
+
+
+def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """log p(x | z) for independent Bernoulli pixels with p = sigmoid(logits), summed per example.
+
+    = sum_i x_i log p_i + (1 - x_i) log(1 - p_i), i.e. minus the binary cross-entropy.
+    x: ``(B, ...)`` in [0, 1]; logits: ``(B, ...)`` or ``(K, B, ...)``. Returns ``(B,)`` or ``(K, B)``.
+    """
+    per_pixel = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+    return _sum_data_dims(per_pixel, x)
+
+
+def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, logvar) -> torch.Tensor:
+    """log p(x | z) for a Gaussian decoder N(mean, exp(logvar) I), summed per example.
+
+    = -||x - mean||^2 / (2 var) - (n / 2) log(2 pi var): with a fixed variance, the L2 loss up to
+    a scale and a constant. Shapes as in ``bernoulli_log_likelihood``.
+    """
+    return _sum_data_dims(gaussian_log_prob(x.expand_as(mean), mean, logvar).expand_as(mean), x)
+
+
+def elbo_terms(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two terms of L = E_q[log p(x|z)] - KL(q(z|x) || p(z)), one-sample estimate of the first.
+
+    x: ``(B, ...)``; logits: decoder output for one z per example, ``(B, ...)``; mu, logvar: ``(B, D)``.
+    Returns ``(reconstruction, kl)``, each ``(B,)`` in nats; the ELBO is their difference.
+    """
+    return bernoulli_log_likelihood(x, logits), gaussian_kl(mu, logvar).sum(-1)
+
+
+def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Dynamic binarisation: each pixel is 1 with probability equal to its grey level in [0, 1]."""
+    return torch.bernoulli(x, generator=generator)
+
+
+def log_importance_weights(x: torch.Tensor, encode: Callable, decode: Callable, k: int,
+                           generator: torch.Generator | None = None) -> torch.Tensor:
+    """log w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x), z_j ~ q(z | x), j = 1..k.
+
+    x: ``(B, ...)`` binary. Returns ``(k, B)``. The mean over j is a one-sample-per-j ELBO estimate.
+    """
+    mu, logvar = encode(x)
+    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = reparameterize(mu, logvar, eps)
+    log_p_z = gaussian_log_prob(z, 0.0, 0.0).sum(-1)
+    log_q_z = gaussian_log_prob(z, mu, logvar).sum(-1)
+    return bernoulli_log_likelihood(x, decode(z)) + log_p_z - log_q_z
+
+
+def iw_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """L_k = log (1/k) sum_j w_j from ``(k, B)`` log weights (Burda et al. 2016, eq. 8). Returns ``(B,)``.
+
+    L_1 is the ELBO; L_k grows with k and tends to log p(x).
+    """
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+@torch.no_grad()
+def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000, batch_size: int = 100,
+             chunk: int = 250, generator: torch.Generator | None = None, progress: bool = False) -> dict[str, float]:
+    """Test ELBO and importance-weighted log-likelihood, averaged over ``x`` ``(N, ...)`` (binary).
+
+    Returns ``{"elbo": ..., "log_px": ..., "nll": -log_px}`` in nats per example; ``log_px`` is
+    L_k with ``k`` samples per example, computed ``chunk`` samples at a time to bound memory.
+    """
+    if k < 1 or chunk < 1:
+        raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
+    total_elbo, total_log_px = 0.0, 0.0
+    for start in tqdm(range(0, len(x), batch_size), desc=f"IW bound, k={k}", disable=not progress, leave=False):
+        xb = x[start : start + batch_size]
+        log_w = torch.cat([log_importance_weights(xb, encode, decode, min(chunk, k - j), generator)
+                           for j in range(0, k, chunk)])
+        total_elbo += log_w.mean(0).sum().item()
+        total_log_px += iw_bound(log_w).sum().item()
+    n = len(x)
+    return {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n}

@@ -1,0 +1,31 @@
+"""The VAE recipe benchmark runs end to end (a few steps, a few test images): it must not rot."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def recipe():
+    spec = importlib.util.spec_from_file_location("vae_recipe", ROOT / "benchmarks" / "vae_recipe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_recipe_changes_known_settings(recipe):
+    assert all(set(r) <= set(recipe.DEFAULT) for r in recipe.RECIPES.values())
+    assert all(r.get("act", "tanh") in recipe.ACTIVATIONS for r in recipe.RECIPES.values())
+
+
+@pytest.mark.parametrize("name", ["elu-b256", "iwae5-b256", "tanh-warmup10"])
+def test_a_tiny_run_prints_the_table(recipe, name, capsys):
+    assert recipe.main(["--only", name, "--epochs", "0.01", "--eval-n", "20", "--eval-k", "4"]) == 0
+    out = capsys.readouterr().out
+    row = [line for line in out.splitlines() if line.startswith(f"| {name} |")]
+    assert len(row) == 1
+    nll, neg_elbo = float(row[0].split("|")[5]), float(row[0].split("|")[4])
+    assert 0 < nll <= neg_elbo + 1e-6  # the IW bound is at least as tight as the ELBO

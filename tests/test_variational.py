@@ -1,0 +1,203 @@
+"""course_utils.variational against closed forms and torch.distributions; its checkers accept the
+reference and reject wrong answers; the latent widgets follow their controls."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+from course_utils import checks, variational, widgets
+
+g = torch.Generator().manual_seed(0)
+
+
+def randn(*shape):
+    return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+
+def test_gaussian_log_prob_matches_torch():
+    x, mu, logvar = randn(5, 3), randn(5, 3), randn(5, 3)
+    expected = Normal(mu, (0.5 * logvar).exp()).log_prob(x)
+    torch.testing.assert_close(variational.gaussian_log_prob(x, mu, logvar), expected)
+    torch.testing.assert_close(variational.gaussian_log_prob(x, 0.0, 0.0), Normal(0.0, 1.0).log_prob(x))
+
+
+def test_gaussian_kl_matches_torch_and_is_zero_for_equal_gaussians():
+    mu_q, logvar_q, mu_p, logvar_p = randn(4, 6), randn(4, 6), randn(4, 6), randn(4, 6)
+    expected = kl_divergence(Normal(mu_q, (0.5 * logvar_q).exp()), Normal(mu_p, (0.5 * logvar_p).exp()))
+    torch.testing.assert_close(variational.gaussian_kl(mu_q, logvar_q, mu_p, logvar_p), expected)
+    standard = kl_divergence(Normal(mu_q, (0.5 * logvar_q).exp()), Normal(0.0, 1.0))
+    torch.testing.assert_close(variational.gaussian_kl(mu_q, logvar_q), standard)
+    assert variational.gaussian_kl(mu_q, logvar_q, mu_q, logvar_q).abs().max() < 1e-12
+
+
+def test_mc_elbo_converges_to_the_closed_form_of_a_conjugate_model():
+    # z ~ N(0, 1), x | z ~ N(z, 1): log p(x, z) closed; for q = N(m, s^2),
+    # L(q) = E_q[log N(x; z, 1)] - KL(q || N(0, 1)) = log N(x; m, 1) - s^2 / 2 - KL
+    x, m, logvar = torch.tensor(0.8, dtype=torch.float64), torch.tensor([0.3], dtype=torch.float64), torch.tensor([-1.0], dtype=torch.float64)
+
+    def log_joint(x, z):
+        return (variational.gaussian_log_prob(x, z, 0.0) + variational.gaussian_log_prob(z, 0.0, 0.0)).sum(-1)
+
+    closed = variational.gaussian_log_prob(x, m, 0.0) - logvar.exp() / 2 - variational.gaussian_kl(m, logvar)
+    z = m + (0.5 * logvar).exp() * randn(400000, 1)
+    assert abs(variational.mc_elbo(x, z, log_joint, m, logvar).item() - closed.item()) < 5e-3
+
+
+def test_reparameterize_shapes_and_moments():
+    mu, logvar = randn(3, 2), randn(3, 2)
+    eps = randn(20000, 3, 2)
+    z = variational.reparameterize(mu, logvar, eps)
+    assert z.shape == (20000, 3, 2)
+    torch.testing.assert_close(z.mean(0), mu, atol=0.05, rtol=0)
+    torch.testing.assert_close(z.var(0).log(), logvar, atol=0.05, rtol=0)
+
+
+def test_bernoulli_log_likelihood_is_minus_the_cross_entropy():
+    x = torch.bernoulli(torch.rand(4, 1, 3, 3, generator=g, dtype=torch.float64), generator=g)
+    logits = randn(4, 1, 3, 3)
+    expected = Bernoulli(logits=logits).log_prob(x).sum((1, 2, 3))
+    torch.testing.assert_close(variational.bernoulli_log_likelihood(x, logits), expected)
+    many = randn(5, 4, 1, 3, 3)  # K samples per example
+    assert variational.bernoulli_log_likelihood(x, many).shape == (5, 4)
+
+
+def test_gaussian_log_likelihood_is_a_scaled_l2_plus_a_constant():
+    x, mean = randn(4, 10), randn(4, 10)
+    logvar = math.log(0.3)
+    got = variational.gaussian_log_likelihood(x, mean, logvar)
+    expected = -((x - mean) ** 2).sum(1) / (2 * 0.3) - 5 * math.log(2 * math.pi * 0.3)
+    torch.testing.assert_close(got, expected)
+
+
+def test_elbo_terms():
+    x = torch.bernoulli(torch.full((3, 5), 0.5, dtype=torch.float64), generator=g)
+    logits, mu, logvar = randn(3, 5), randn(3, 2), randn(3, 2)
+    reconstruction, kl = variational.elbo_terms(x, logits, mu, logvar)
+    torch.testing.assert_close(reconstruction, Bernoulli(logits=logits).log_prob(x).sum(1))
+    torch.testing.assert_close(kl, kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1))
+
+
+def _one_pixel_model():
+    """p(z) = N(0, 1), x | z ~ Bernoulli(sigmoid(a z + c)) for 1-pixel images; log p(x) by quadrature."""
+    a, c = 2.0, -0.5
+
+    def decode(z):
+        return a * z + c  # (..., 1) logits
+
+    def encode(x):  # a deliberately imperfect q(z | x), wider than the posterior (bounded weights)
+        return (x - 0.5) * 2.0, torch.full_like(x, 0.5)
+
+    def log_px(x):
+        z = torch.linspace(-12, 12, 200001, dtype=torch.float64)
+        log_joint = -torch.nn.functional.binary_cross_entropy_with_logits(a * z + c, torch.full_like(z, x), reduction="none")
+        log_joint = log_joint + variational.gaussian_log_prob(z, 0.0, 0.0)
+        return (torch.logsumexp(log_joint, 0) + math.log(z[1] - z[0])).item()
+
+    return encode, decode, log_px
+
+
+def test_iw_bound_increases_with_k_and_reaches_log_px():
+    encode, decode, log_px = _one_pixel_model()
+    x = torch.tensor([[1.0], [0.0]], dtype=torch.float64)
+    exact = torch.tensor([log_px(1.0), log_px(0.0)], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(1)
+    bounds = {}
+    for k in (1, 10, 5000):
+        runs = torch.stack([variational.iw_bound(variational.log_importance_weights(x, encode, decode, k, gen)) for _ in range(200 if k < 5000 else 5)])
+        bounds[k] = runs.mean(0)
+    assert (bounds[1] < bounds[10] - 0.01).all() and (bounds[10] < exact).all()
+    torch.testing.assert_close(bounds[5000], exact, atol=1e-2, rtol=0)
+
+
+def test_evaluate_averages_and_chunks_consistently():
+    encode, decode, log_px = _one_pixel_model()
+    x = torch.tensor([[1.0], [0.0], [1.0]], dtype=torch.float64)
+    exact = np.mean([log_px(1.0), log_px(0.0), log_px(1.0)])
+    result = variational.evaluate(x, encode, decode, k=20000, batch_size=2, chunk=3000, generator=torch.Generator().manual_seed(0))
+    assert set(result) == {"elbo", "log_px", "nll"}
+    assert abs(result["log_px"] - exact) < 1e-2 and result["nll"] == -result["log_px"]
+    assert result["elbo"] < result["log_px"]
+    with pytest.raises(ValueError, match="positive"):
+        variational.evaluate(x, encode, decode, k=0)
+
+
+def test_binarize_keeps_grey_levels_on_average():
+    x = torch.full((200, 100), 0.3)
+    b = variational.binarize(x, torch.Generator().manual_seed(0))
+    assert set(b.unique().tolist()) == {0.0, 1.0} and abs(b.mean().item() - 0.3) < 0.01
+
+
+@pytest.mark.parametrize(
+    "name, reference, wrong, cases",
+    [
+        ("gaussian_kl", variational.gaussian_kl,
+         lambda mq, lq, mp, lp: 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp()),  # forgot the -1
+         [tuple(torch.randn(3, 2, generator=torch.Generator().manual_seed(i)) for _ in range(4)) for i in range(2)]),
+        ("mc_elbo", variational.mc_elbo,
+         lambda x, z, lj, mu, lv: lj(x, z).mean(),  # forgot log q
+         [(torch.tensor(0.5), torch.randn(10, 2, generator=torch.Generator().manual_seed(0)),
+           lambda x, z: -(z ** 2).sum(-1), torch.zeros(2), torch.zeros(2))]),
+        ("reparameterize", variational.reparameterize,
+         lambda mu, logvar, eps: mu + logvar.exp() * eps,  # variance instead of standard deviation
+         [tuple(torch.randn(4, 3, generator=torch.Generator().manual_seed(i)) for _ in range(3)) for i in range(2)]),
+        ("bernoulli_log_likelihood", variational.bernoulli_log_likelihood,
+         lambda x, logits: (x * torch.sigmoid(logits).log()).sum(1),  # the (1 - x) term is missing
+         [(torch.bernoulli(torch.full((3, 6), 0.5), generator=torch.Generator().manual_seed(0)),
+           torch.randn(3, 6, generator=torch.Generator().manual_seed(1)))]),
+    ],
+)
+def test_checkers_accept_the_reference_and_reject_a_wrong_answer(name, reference, wrong, cases, capsys):
+    assert checks.check_exercise(name, reference, reference, cases) is reference
+    assert "[passed]" in capsys.readouterr().out
+    with pytest.raises(checks.ExerciseError, match="values differ"):
+        checks.check_exercise(name, wrong, reference, cases)
+
+
+def _decode(z):
+    """Codes (n, D) -> (n, 1, 4, 4) images whose brightness follows z[:, 0]."""
+    return torch.sigmoid(z[:, :1, None, None].expand(-1, 1, 4, 4))
+
+
+def test_figure_controls_redraw_and_carry_a_static_png():
+    import matplotlib.pyplot as plt
+
+    calls = []
+
+    def draw(a):
+        calls.append(a)
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, 1], [0, a])
+        return fig
+
+    slider = widgets.w.FloatSlider(value=0.0, min=0, max=1)
+    controls = widgets.FigureControls(draw, {"a": slider})
+    first = bytes(controls.picture.value)
+    slider.value = 1.0
+    assert calls == [0.0, 1.0] and bytes(controls.picture.value) != first
+    bundle = controls._repr_mimebundle_()
+    assert bundle["image/png"].startswith(b"\x89PNG")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert int(controls.picture.width) > 0 and plt.get_fignums() == []  # figures are closed, not shown twice
+
+
+def test_latent_widgets_follow_their_sliders():
+    codes, labels = torch.randn(30, 2, generator=g), torch.arange(30) % 3
+    explorer = widgets.latent_map(_decode, codes, labels, ["a", "b", "c"])
+    before = bytes(explorer.picture.value)
+    explorer.controls["z1"].value = 2.0
+    assert bytes(explorer.picture.value) != before
+
+    sliders = widgets.latent_sliders(_decode, dims=[0, 1], base=torch.zeros(5))
+    assert list(sliders.controls) == ["z0", "z1"]
+    before = bytes(sliders.picture.value)
+    sliders.controls["z0"].value = -2.0
+    assert bytes(sliders.picture.value) != before
+
+    images = torch.rand(6, 1, 4, 4, generator=g)
+    line = widgets.interpolation(lambda x: x.flatten(1)[:, :2], _decode, images, steps=5)
+    before = bytes(line.picture.value)
+    line.controls["b"].value = 5
+    assert bytes(line.picture.value) != before and line.controls["a"].max == 5
