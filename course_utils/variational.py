@@ -84,7 +84,7 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, logvar) -> torc
     = -||x - mean||^2 / (2 var) - (n / 2) log(2 pi var): with a fixed variance, the L2 loss up to
     a scale and a constant. Shapes as in ``bernoulli_log_likelihood``.
     """
-    return _sum_data_dims(gaussian_log_prob(x.expand_as(mean), mean, logvar).expand_as(mean), x)
+    return _sum_data_dims(gaussian_log_prob(x.expand_as(mean), mean, logvar), x)
 
 
 def elbo_terms(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -265,9 +265,7 @@ def negative_bound(model, x, k=1):
         reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), variational.gaussian_kl(mu, logvar).sum(-1)
         return -(reconstruction - kl).mean(), reconstruction.mean(), kl.mean()
     # IWAE (section 9): k samples per image, weights p(x, z) / q(z | x), bound L_k
-    z = reparameterize(mu, logvar, torch.randn(k, *mu.shape, device=mu.device))
-    log_w = (bernoulli_log_likelihood(x, model.decode(z)) + variational.gaussian_log_prob(z, 0.0, 0.0).sum(-1)
-             - variational.gaussian_log_prob(z, mu, logvar).sum(-1))
+    log_w = variational.log_importance_weights(x, model.encode, model.decode, k)
     kl = variational.gaussian_kl(mu, logvar).sum(-1).mean()
     return -variational.iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
 

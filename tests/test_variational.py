@@ -3,6 +3,7 @@ reference and reject wrong answers; the latent widgets follow their controls."""
 
 import math
 
+import ipywidgets
 import numpy as np
 import pytest
 import torch
@@ -172,7 +173,7 @@ def test_figure_controls_redraw_and_carry_a_static_png():
         ax.plot([0, 1], [0, a])
         return fig
 
-    slider = widgets.w.FloatSlider(value=0.0, min=0, max=1)
+    slider = ipywidgets.FloatSlider(value=0.0, min=0, max=1)
     controls = widgets.FigureControls(draw, {"a": slider})
     first = bytes(controls.picture.value)
     slider.value = 1.0
