@@ -87,7 +87,7 @@ cfg = config.setup(fast=FAST, seed=SEED, device=DEVICE)
 mnist_train, mnist_test = data.mnist("train"), data.mnist("test")
 n_train = cfg.scale(full=60000, fast=10000)
 x_train, y_train = mnist_train.batch(torch.arange(n_train))
-x_test, y_test = mnist_test.batch(torch.arange(cfg.scale(full=10000, fast=2000)))
+x_test, _ = mnist_test.batch(torch.arange(cfg.scale(full=10000, fast=2000)))
 ink = x_train.flatten(1).mean(1).double()  # (N,) one number per image
 
 mu_hat = ink.mean()
