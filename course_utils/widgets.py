@@ -1,5 +1,7 @@
-"""Small ipywidgets controls. Each returns a widget; without a widget front end (a script,
-papermill) ``display`` shows its text form, and the notebooks draw a static figure beside it."""
+"""Small ipywidgets controls. Each returns a widget. Without a widget front end (a script,
+papermill, a static viewer) ``image_browser`` and ``neighbour_explorer`` show their text form and
+the notebooks draw a static figure beside them; ``FigureControls`` and the latent-space widgets
+built on it carry their current picture as a static image themselves."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import io
 from typing import Sequence
 
 import ipywidgets as w
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from PIL import Image
@@ -86,8 +89,6 @@ def neighbour_explorer(images, z, classes_of, k: int = 8, scale: int = 2) -> w.V
 
 def figure_png(fig, dpi: int = 80) -> bytes:
     """A matplotlib figure as PNG bytes (the figure is closed: it is not shown twice)."""
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -137,8 +138,6 @@ def latent_map(decode, codes, labels, names: Sequence[str], limit: float = 3.0) 
     decode: ``(n, 2)`` codes -> ``(n, 1, H, W)`` images in [0, 1]; codes: ``(N, 2)`` (e.g. the
     encoder's means of test images); labels: ``(N,)`` ints indexing ``names``.
     """
-    import matplotlib.pyplot as plt
-
     def draw(z1, z2):
         fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4), gridspec_kw={"width_ratios": [1.4, 1]})
         plots.scatter2d(codes, labels, names, ax=left, s=3, title="test codes")
