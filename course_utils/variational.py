@@ -125,20 +125,32 @@ def iw_bound(log_w: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000, batch_size: int = 100,
-             chunk: int = 250, generator: torch.Generator | None = None, progress: bool = False) -> dict[str, float]:
+             chunk: int = 250, generator: torch.Generator | None = None, progress: bool = False,
+             report_k: tuple[int, ...] = ()) -> dict:
     """Test ELBO and importance-weighted log-likelihood, averaged over ``x`` ``(N, ...)`` (binary).
 
     Returns ``{"elbo": ..., "log_px": ..., "nll": -log_px}`` in nats per example; ``log_px`` is
     L_k with ``k`` samples per example, computed ``chunk`` samples at a time to bound memory.
+    With ``report_k``, ``"log_px_at"`` also maps each k' <= k in it to L_k' computed from the
+    first k' of the same samples (how the bound tightens with k, at no extra cost).
     """
     if k < 1 or chunk < 1:
         raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
+    too_large = [j for j in report_k if not 1 <= j <= k]
+    if too_large:
+        raise ValueError(f"report_k values must lie in 1..k={k}, got {too_large}")
     total_elbo, total_log_px = 0.0, 0.0
+    total_at = {j: 0.0 for j in report_k}
     for start in tqdm(range(0, len(x), batch_size), desc=f"IW bound, k={k}", disable=not progress, leave=False):
         xb = x[start : start + batch_size]
         log_w = torch.cat([log_importance_weights(xb, encode, decode, min(chunk, k - j), generator)
                            for j in range(0, k, chunk)])
         total_elbo += log_w.mean(0).sum().item()
         total_log_px += iw_bound(log_w).sum().item()
+        for j in total_at:
+            total_at[j] += iw_bound(log_w[:j]).sum().item()
     n = len(x)
-    return {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n}
+    result = {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n}
+    if report_k:
+        result["log_px_at"] = {j: total / n for j, total in total_at.items()}
+    return result

@@ -21,7 +21,7 @@ def test_every_recipe_changes_known_settings(recipe):
     assert all(r.get("act", "tanh") in recipe.ACTIVATIONS for r in recipe.RECIPES.values())
 
 
-@pytest.mark.parametrize("name", ["elu-b256", "iwae5-b256", "tanh-warmup10"])
+@pytest.mark.parametrize("name", ["elu-b256", "iwae5-b256", "tanh-warmup10", "elu-b512-enc2-55"])
 def test_a_tiny_run_prints_the_table(recipe, name, capsys):
     assert recipe.main(["--only", name, "--epochs", "0.01", "--eval-n", "20", "--eval-k", "4"]) == 0
     out = capsys.readouterr().out

@@ -125,6 +125,24 @@ def test_evaluate_averages_and_chunks_consistently():
         variational.evaluate(x, encode, decode, k=0)
 
 
+def test_evaluate_reports_the_bound_at_smaller_k_from_the_same_samples():
+    encode, decode, log_px = _one_pixel_model()
+    x = torch.tensor([[1.0], [0.0], [1.0], [1.0]], dtype=torch.float64)
+    full = variational.evaluate(x, encode, decode, k=900, batch_size=3, chunk=250,
+                                generator=torch.Generator().manual_seed(0), report_k=(1, 30, 900))
+    # the same draws, recomputed by hand: the first k' log weights of each example, in order
+    gen = torch.Generator().manual_seed(0)
+    log_w = torch.cat([torch.cat([variational.log_importance_weights(xb, encode, decode, n, gen) for n in (250, 250, 250, 150)])
+                       for xb in (x[:3], x[3:])], dim=1)
+    for j in (1, 30, 900):
+        assert full["log_px_at"][j] == pytest.approx(variational.iw_bound(log_w[:j]).mean().item(), abs=1e-9)
+    assert full["log_px_at"][1] == pytest.approx(full["elbo"], abs=0.5)  # one sample: a noisy ELBO
+    assert full["log_px_at"][900] == pytest.approx(full["log_px"], abs=1e-12)
+    assert full["log_px_at"][1] < full["log_px_at"][30] < full["log_px_at"][900]
+    with pytest.raises(ValueError, match="report_k"):
+        variational.evaluate(x, encode, decode, k=10, report_k=(20,))
+
+
 def test_binarize_keeps_grey_levels_on_average():
     x = torch.full((200, 100), 0.3)
     b = variational.binarize(x, torch.Generator().manual_seed(0))
