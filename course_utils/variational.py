@@ -129,10 +129,10 @@ def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000,
              report_k: tuple[int, ...] = ()) -> dict:
     """Test ELBO and importance-weighted log-likelihood, averaged over ``x`` ``(N, ...)`` (binary).
 
-    Returns ``{"elbo": ..., "log_px": ..., "nll": -log_px}`` in nats per example; ``log_px`` is
-    L_k with ``k`` samples per example, computed ``chunk`` samples at a time to bound memory.
-    With ``report_k``, ``"log_px_at"`` also maps each k' <= k in it to L_k' computed from the
-    first k' of the same samples (how the bound tightens with k, at no extra cost).
+    Returns ``{"elbo": ..., "log_px": ..., "nll": -log_px, "log_px_at": {...}}`` in nats per
+    example; ``log_px`` is L_k with ``k`` samples per example, computed ``chunk`` samples at a time
+    to bound memory. ``log_px_at`` maps each k' in ``report_k`` (1 <= k' <= k) to L_k' computed
+    from the first k' of the same samples: how the bound tightens with k, at no extra cost.
     """
     if k < 1 or chunk < 1:
         raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
@@ -150,7 +150,5 @@ def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000,
         for j in total_at:
             total_at[j] += iw_bound(log_w[:j]).sum().item()
     n = len(x)
-    result = {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n}
-    if report_k:
-        result["log_px_at"] = {j: total / n for j, total in total_at.items()}
-    return result
+    return {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n,
+            "log_px_at": {j: total / n for j, total in total_at.items()}}

@@ -118,7 +118,7 @@ def test_evaluate_averages_and_chunks_consistently():
     x = torch.tensor([[1.0], [0.0], [1.0]], dtype=torch.float64)
     exact = np.mean([log_px(1.0), log_px(0.0), log_px(1.0)])
     result = variational.evaluate(x, encode, decode, k=20000, batch_size=2, chunk=3000, generator=torch.Generator().manual_seed(0))
-    assert set(result) == {"elbo", "log_px", "nll"}
+    assert set(result) == {"elbo", "log_px", "nll", "log_px_at"} and result["log_px_at"] == {}
     assert abs(result["log_px"] - exact) < 1e-2 and result["nll"] == -result["log_px"]
     assert result["elbo"] < result["log_px"]
     with pytest.raises(ValueError, match="positive"):
