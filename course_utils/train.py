@@ -197,6 +197,26 @@ def checkpoint_path(name: str, model: torch.nn.Module, settings: Mapping, folder
     return folder / f"{name}-{fingerprint(model, settings)}.pt"
 
 
+def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, folder=None) -> dict:
+    """``compute()``'s result, saved on the first call and read back on later calls with the same settings.
+
+    For slow evaluations of a trained model (e.g. an importance-weighted test log-likelihood):
+    ``settings`` holds the model's training settings plus the evaluation's own (samples, images,
+    seed). The result is a dict of numbers, strings, lists and dicts, so it loads with
+    ``weights_only=True``; it is written to ``<output>/checkpoints/<name>-<hash>.pt`` atomically.
+    """
+    folder = Path(folder) if folder is not None else config.output_dir() / "checkpoints"
+    blob = json.dumps(_plain(settings), sort_keys=True)
+    path = folder / f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.pt"
+    if path.is_file():
+        result = load_checkpoint(path)["result"]
+        print(f"Loaded {path.name} (computed by an earlier run); delete it to compute again.")
+        return result
+    result = compute()
+    save_checkpoint(path, {"result": result, "settings": _plain(settings)})
+    return result
+
+
 def train_or_load(
     name: str,
     model: torch.nn.Module,

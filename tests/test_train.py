@@ -130,3 +130,27 @@ def test_train_or_load_default_folder_is_the_output_dir(isolated_env):
     m = torch.nn.Linear(1, 1)
     train.train_or_load("x", m, lambda: train.History(), {"a": 1})
     assert list((isolated_env / "outputs" / "checkpoints").glob("x-*.pt"))
+
+
+def test_compute_or_load_computes_once_per_settings(tmp_path, capsys):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"nll": 84.5, "log_px_at": {1: -88.0, 1000: -85.0}, "note": "ok"}
+
+    settings = {"steps": 10, "k": 1000}
+    first = train.compute_or_load("eval", compute, settings, folder=tmp_path)
+    again = train.compute_or_load("eval", compute, settings, folder=tmp_path)
+    assert again == first and len(calls) == 1 and "Loaded eval-" in capsys.readouterr().out
+    assert again["log_px_at"][1000] == -85.0  # integer keys survive the weights_only load
+    train.compute_or_load("eval", compute, {**settings, "k": 5000}, folder=tmp_path)
+    assert len(calls) == 2 and len(list(tmp_path.glob("eval-*.pt"))) == 2
+
+
+def test_compute_or_load_explains_a_corrupted_file(tmp_path):
+    train.compute_or_load("eval", lambda: {"x": 1.0}, {"a": 1}, folder=tmp_path)
+    (path,) = tmp_path.glob("eval-*.pt")
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(train.CheckpointError, match="delete it"):
+        train.compute_or_load("eval", lambda: {"x": 1.0}, {"a": 1}, folder=tmp_path)
