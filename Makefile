@@ -3,6 +3,7 @@
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
 #                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
+# make clean      remove build/ (never touches workspace/: the student's notebooks and their checkpoint copies)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -39,4 +40,4 @@ benchmark: build
 	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP))
 
 clean:
-	rm -rf build workspace/.ipynb_checkpoints
+	rm -rf build

@@ -5,13 +5,16 @@
 
 Environment variables (all optional):
 
-- ``COURSE_FAST=1`` forces FAST mode whatever the notebook's parameter says (CI sets it).
+- ``COURSE_FAST=1`` forces FAST mode whatever the notebook's parameter says (CI sets it);
+  ``COURSE_FAST=0`` (or unset) leaves the choice to the notebook's ``FAST`` parameter.
+  Only the spellings in ``TRUE_WORDS`` / ``FALSE_WORDS`` are accepted, here and for ``FAST``.
 - ``COURSE_DATA`` is the data folder (default: ``~/.cache/dgm-course/data``).
 - ``COURSE_OUTPUT`` is where checkpoints and results go (default: ``~/.cache/dgm-course/outputs``).
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
 from dataclasses import dataclass, field
@@ -22,7 +25,9 @@ import torch
 
 from course_utils import device as device_lib
 
-_TRUE = {"1", "true", "yes", "on"}
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding accepts 0 .. 2**32 - 1
 
 
 def _cache_home() -> Path:
@@ -39,9 +44,56 @@ def output_dir() -> Path:
     return Path(os.environ.get("COURSE_OUTPUT") or _cache_home() / "outputs").expanduser()
 
 
+def parse_flag(value, where: str) -> bool:
+    """A yes / no setting: a bool, 0 / 1, or one of the known spellings (any case).
+
+    Anything else raises ``ValueError`` that names ``where`` (the parameter or variable to fix),
+    so that ``papermill -p FAST false`` (a string) or ``COURSE_FAST=2`` is never misread.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(
+        f"{where} = {value!r} is not a yes / no value. Fix: use True or False "
+        f"(or one of {', '.join(TRUE_WORDS + FALSE_WORDS)})."
+    )
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """``parse_flag`` of the environment variable ``name``; ``default`` when it is unset or empty."""
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    return parse_flag(raw, f"the environment variable {name}")
+
+
 def fast_from_env(default: bool = False) -> bool:
-    """True when ``COURSE_FAST`` is set to a true value, else ``default``."""
-    return os.environ.get("COURSE_FAST", "").strip().lower() in _TRUE or bool(default)
+    """True when ``COURSE_FAST`` is set to a true value, else ``default``.
+
+    ``default`` is the notebook's ``FAST`` parameter: it is checked too, so a typo there stops
+    with a message naming the parameters cell.
+    """
+    notebook = parse_flag(default, "FAST (in the notebook's parameters cell)")
+    return env_flag("COURSE_FAST", False) or notebook
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int in ``0 .. SEED_MAX``, or a message naming the parameters cell."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"SEED must be an integer, got {seed!r}. Fix: set e.g. SEED = 0 in the notebook's parameters cell.")
+    if not 0 <= seed <= SEED_MAX:
+        raise ValueError(
+            f"SEED = {seed} is out of range. Fix: use an integer from 0 to {SEED_MAX:,} "
+            "in the notebook's parameters cell."
+        )
+    return int(seed)
 
 
 @dataclass
@@ -79,10 +131,10 @@ def setup(fast: bool = False, seed: int = 0, device: str = "auto", verbose: bool
     """Seed everything, resolve the device and the folders, print one line, return a ``RunConfig``.
 
     ``COURSE_FAST=1`` in the environment wins over ``fast``; ``device`` is ``auto``, ``cpu``,
-    ``cuda``, ``cuda:N`` or ``mps`` (see ``course_utils.device.resolve``).
+    ``cuda``, ``cuda:N`` or ``mps`` (see ``course_utils.device.resolve``). A bad ``fast``,
+    ``seed`` or ``device`` stops here, with a message naming the parameter to fix.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = check_seed(seed)
     cfg = RunConfig(
         fast=fast_from_env(fast),
         seed=seed,

@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import zipfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_utils import config
+from course_utils import config, storage
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -43,6 +42,48 @@ class DataMissingError(FileNotFoundError):
 
 class DataCorruptedError(RuntimeError):
     """A dataset file is present but damaged or incomplete."""
+
+
+class DataUnreadableError(PermissionError):
+    """A dataset folder or file exists but this user may not read it."""
+
+
+def _unreadable(path: Path, err: OSError) -> DataUnreadableError:
+    return DataUnreadableError(
+        f"Cannot read {path} ({err.strerror or type(err).__name__}). Fix: make it readable "
+        f"(e.g. `chmod -R u+rX {path}`), or set COURSE_DATA to a folder you can read; then rerun this cell."
+    )
+
+
+def _is_file(path: Path, unreadable: list[tuple[Path, OSError]] | None = None) -> bool:
+    """``path.is_file()`` that does not raise: a folder we may not enter counts as "not here",
+    and is remembered in ``unreadable`` so the final message can name it."""
+    try:
+        return path.is_file()
+    except OSError as err:  # Python >= 3.8 raises PermissionError from is_file() for EACCES
+        if unreadable is not None:
+            unreadable.append((path.parent, err))
+        return False
+
+
+def _check_root(root: Path) -> None:
+    """COURSE_DATA must be a folder (or not exist yet); a regular file there is a setting error."""
+    try:
+        is_file = root.is_file()
+    except OSError:
+        return
+    if is_file:
+        raise DataMissingError(
+            f"The data folder {root} is a file, not a folder. Fix: set COURSE_DATA to a folder "
+            "(see README.md, 'Data'), then rerun this cell."
+        )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError as err:
+        raise _unreadable(path, err) from err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +230,7 @@ FASHION_MNIST_CLASSES = [
 def _download_enabled(download: bool | None) -> bool:
     if download is not None:
         return download
-    return os.environ.get("COURSE_DOWNLOAD", "1").strip().lower() not in {"0", "false", "no", "off"}
+    return config.env_flag("COURSE_DOWNLOAD", True)
 
 
 def _idx_candidates(dataset: str, root: Path) -> list[Path]:
@@ -199,11 +240,16 @@ def _idx_candidates(dataset: str, root: Path) -> list[Path]:
     return folders
 
 
-def _find_idx_folder(dataset: str, root: Path) -> Path | None:
-    """The first folder holding all four files (each as .gz or decompressed)."""
+def _find_idx_folder(dataset: str, root: Path, unreadable: list | None = None) -> Path | None:
+    """The first folder holding all four files (each as .gz or decompressed).
+
+    A folder that cannot be read is skipped (the next candidate, e.g. Debian's Fashion-MNIST,
+    is still tried) and appended to ``unreadable`` as ``(folder, error)``.
+    """
     for folder in _idx_candidates(dataset, root):
         if all(
-            (folder / f"{stem}.gz").is_file() or (folder / stem).is_file() for stem in _IDX_MD5[dataset]
+            _is_file(folder / f"{stem}.gz", unreadable) or _is_file(folder / stem, unreadable)
+            for stem in _IDX_MD5[dataset]
         ):
             return folder
     return None
@@ -211,7 +257,7 @@ def _find_idx_folder(dataset: str, root: Path) -> Path | None:
 
 def _read_idx(path: Path, dataset: str, stem: str) -> np.ndarray:
     """Read and check one idx file; returns the array (uint8)."""
-    raw = path.read_bytes()
+    raw = _read_bytes(path)
     md5_gz, md5_content = _IDX_MD5[dataset][stem]
     try:
         content = gzip.decompress(raw) if path.suffix == ".gz" else raw
@@ -248,23 +294,29 @@ def _load_idx_dataset(dataset: str, split: str, root, download) -> tuple[torch.T
     if split not in _IDX_COUNT:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     root = Path(root) if root is not None else config.data_dir()
-    folder = _find_idx_folder(dataset, root)
+    _check_root(root)
+    unreadable: list[tuple[Path, OSError]] = []
+    folder = _find_idx_folder(dataset, root, unreadable)
     if folder is None:
+        if unreadable:
+            raise _unreadable(*unreadable[0])
         err = None
         if _download_enabled(download):
             try:
                 _torchvision_download(dataset, root)
             except Exception as e:  # noqa: BLE001 - any failure means "not downloadable here"
                 err = e
-        folder = _find_idx_folder(dataset, root)
+        folder = _find_idx_folder(dataset, root, unreadable)
         if folder is None:
+            if unreadable:
+                raise _unreadable(*unreadable[0])
             names = ", ".join(f"{stem}.gz" for stem in _IDX_MD5[dataset])
             raise _missing(dataset, f"the four files {names} in {root / dataset / 'raw'}", err)
     arrays = []
     for kind in ("images", "labels"):
         stem = f"{_IDX_PREFIX[split]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
         path = folder / f"{stem}.gz"
-        path = path if path.is_file() else folder / stem
+        path = path if _is_file(path) else folder / stem
         arrays.append(_read_idx(path, dataset, stem))
     images, labels = arrays
     if images.shape != (_IDX_COUNT[split], 28, 28) or labels.shape != (_IDX_COUNT[split],):
@@ -344,20 +396,18 @@ def _decode_omniglot_zip(path: Path, split: str) -> dict[str, np.ndarray]:
 
 def _omniglot_arrays(path: Path, split: str) -> dict[str, np.ndarray]:
     """Decoded arrays, cached next to the zip (keyed by its md5) when that folder is writable."""
-    digest = hashlib.md5(path.read_bytes()).hexdigest()
+    digest = hashlib.md5(_read_bytes(path)).hexdigest()
     cache = path.parent / ".cache" / f"{path.stem}-{digest[:16]}.npz"
-    if cache.is_file():
+    if _is_file(cache):
         try:
             with np.load(cache, allow_pickle=False) as f:
                 return dict(f)
-        except (OSError, ValueError, zipfile.BadZipFile):
-            pass  # a broken cache is rebuilt below
+        except Exception:  # noqa: BLE001 - empty (EOFError), truncated, unreadable: rebuilt below
+            pass
     arrays = _decode_omniglot_zip(path, split)
     try:
-        cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, cache)  # atomic: a half-written cache is never read
+        # atomic and fsynced: a half-written or empty cache is never read
+        storage.atomic_write(cache, lambda f: np.savez(f, **arrays))
     except OSError:
         pass  # read-only data folder: decode again next time
     return arrays
@@ -382,15 +432,21 @@ def omniglot(split: str = "background", size: int = OMNIGLOT_SIZE, root=None, do
     if split not in OMNIGLOT_SPLITS:
         raise ValueError(f"split must be 'background' or 'evaluation', got {split!r}")
     root = Path(root) if root is not None else config.data_dir()
+    _check_root(root)
     path = _omniglot_zip(root, split)
-    if not path.is_file():
+    unreadable: list[tuple[Path, OSError]] = []
+    if not _is_file(path, unreadable):
+        if unreadable:
+            raise _unreadable(*unreadable[0])
         err = None
         if _download_enabled(download):
             try:
                 _torchvision_download("Omniglot", root, background=(split == "background"))
             except Exception as e:  # noqa: BLE001
                 err = e
-        if not path.is_file():
+        if not _is_file(path, unreadable):
+            if unreadable:
+                raise _unreadable(*unreadable[0])
             raise _missing(f"Omniglot ({split})", f"images_{split}.zip in {path.parent}", err)
     arrays = _omniglot_arrays(path, split)
     n = arrays["bits"].shape[0]
@@ -414,25 +470,42 @@ def omniglot(split: str = "background", size: int = OMNIGLOT_SIZE, root=None, do
 
 
 def status(root=None) -> list[dict[str, str]]:
-    """One row per dataset: ``dataset``, ``found`` ("yes"/"no"), ``where`` (folder or fix)."""
+    """One row per dataset: ``dataset``, ``found`` ("yes"/"no"), ``where`` (folder or fix).
+
+    Never raises for a bad data folder: an unreadable folder or a COURSE_DATA that is a file
+    is reported in ``where``.
+    """
     root = Path(root) if root is not None else config.data_dir()
+    root_is_file = _is_file(root)
+
+    def fix(default: str, unreadable) -> str:
+        if root_is_file:
+            return f"COURSE_DATA ({root}) is a file, not a folder: point it at a folder"
+        if unreadable:
+            folder, err = unreadable[0]
+            return f"cannot read {folder} ({err.strerror or type(err).__name__}): make it readable or move COURSE_DATA"
+        return default
+
     rows = []
     for dataset in ("MNIST", "FashionMNIST"):
-        folder = _find_idx_folder(dataset, root)
+        unreadable: list = []
+        folder = _find_idx_folder(dataset, root, unreadable)
         rows.append(
             {
                 "dataset": dataset,
                 "found": "yes" if folder else "no",
-                "where": str(folder) if folder else f"put the four *-ubyte.gz files in {root / dataset / 'raw'}",
+                "where": str(folder) if folder else fix(f"put the four *-ubyte.gz files in {root / dataset / 'raw'}", unreadable),
             }
         )
     for split in OMNIGLOT_SPLITS:
         path = _omniglot_zip(root, split)
+        unreadable = []
+        found = _is_file(path, unreadable)
         rows.append(
             {
                 "dataset": f"Omniglot {split}",
-                "found": "yes" if path.is_file() else "no",
-                "where": str(path) if path.is_file() else f"put images_{split}.zip in {path.parent}",
+                "found": "yes" if found else "no",
+                "where": str(path) if found else fix(f"put images_{split}.zip in {path.parent}", unreadable),
             }
         )
     return rows

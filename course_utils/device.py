@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import torch
 
 CHOICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside course_utils
+    (the notebook line that asked for the device), not at the library's own lines."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1  # 1 = the function that calls warnings.warn
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _mps_available() -> bool:
@@ -30,7 +42,12 @@ def resolve(name: str | torch.device | None = "auto") -> torch.device:
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    kind, _, index = name.partition(":")
+    kind, colon, index = name.partition(":")
+    if colon and not index:
+        raise ValueError(
+            f"Device {name!r} has a ':' but no index. Use 'cuda' or 'cuda:0' "
+            "(set DEVICE in the notebook's parameters cell)."
+        )
     if kind not in ("cpu", "cuda", "mps") or (index and not index.isdigit()) or (index and kind != "cuda"):
         raise ValueError(
             f"Unknown device {name!r}. Use one of {', '.join(CHOICES)} "
@@ -42,7 +59,7 @@ def resolve(name: str | torch.device | None = "auto") -> torch.device:
                 f"DEVICE={name!r} was requested but CUDA is not available here; falling back to cpu. "
                 "Set DEVICE = 'auto' to silence this, or install a CUDA build of torch on a GPU machine.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=_outside_stacklevel(),
             )
             return torch.device("cpu")
         if index and int(index) >= torch.cuda.device_count():
@@ -55,7 +72,7 @@ def resolve(name: str | torch.device | None = "auto") -> torch.device:
         warnings.warn(
             "DEVICE='mps' was requested but Apple's MPS backend is not available here; falling back to cpu.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=_outside_stacklevel(),
         )
         return torch.device("cpu")
     return torch.device(kind)

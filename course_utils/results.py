@@ -19,7 +19,7 @@ from typing import Mapping
 
 import torch
 
-from course_utils import config
+from course_utils import config, storage
 
 
 def results_dir() -> Path:
@@ -50,6 +50,7 @@ def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
     """Save this run's headline ``metrics`` (name -> value) for ``notebook``; print them; return the file.
 
     ``paper`` gives the published figure for a metric of the same name, shown beside it.
+    A folder that cannot be written stops with a message naming it and the setting that moves it.
     """
     unknown = set(paper or {}) - set(metrics)
     if unknown:
@@ -66,11 +67,9 @@ def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
         "date": time.strftime("%Y-%m-%d"),
     }
     folder = Path(folder) if folder is not None else results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{notebook}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(entry, indent=2) + "\n")
-    os.replace(tmp, path)
+    setting = "COURSE_RESULTS" if os.environ.get("COURSE_RESULTS") else "COURSE_OUTPUT"
+    storage.check_writable(folder, setting)
+    path = storage.atomic_write_text(folder / f"{notebook}.json", json.dumps(entry, indent=2) + "\n")
     for name, value in entry["metrics"].items():
         ref = f"  (paper: {entry['paper'][name]})" if name in entry["paper"] else ""
         print(f"recorded {notebook} | {name}: {_fmt(value)}{ref}")

@@ -15,18 +15,20 @@ The lesson (the model, the loss, the update) stays in the notebook, inside ``ste
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
-import os
+import pickle
+import random
 import time
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from course_utils import config
+from course_utils import config, storage
 
 
 class DivergenceError(RuntimeError):
@@ -94,6 +96,26 @@ def check_finite(metrics: Mapping[str, float], step: int, max_value: float | Non
             )
 
 
+def _scalar_metrics(metrics, step: int) -> dict[str, float]:
+    """``step_fn``'s dict as floats, or a message saying what it must return."""
+    if not isinstance(metrics, Mapping):
+        raise TypeError(
+            f"step_fn returned {type(metrics).__name__} at step {step}; it must return a dict of "
+            'scalar metrics. Fix: end step_fn with e.g. `return {"loss": loss}`.'
+        )
+    values = {}
+    for name, value in metrics.items():
+        try:
+            values[name] = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+        except (TypeError, ValueError, RuntimeError) as err:
+            shape = f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else ""
+            raise TypeError(
+                f"step_fn's metric {name!r} is a {type(value).__name__}{shape} at step {step}, not one number. "
+                "Fix: return a scalar, e.g. loss.mean() or loss.item()."
+            ) from err
+    return values
+
+
 def _progress_default() -> bool:
     return not config.fast_from_env()
 
@@ -115,6 +137,10 @@ def fit(
     only then are tensors turned into floats, so a GPU is not synchronised at every step.
     ``progress`` shows a tqdm bar (default: on, off when ``COURSE_FAST=1``).
     """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
+        raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}.")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
+        raise ValueError(f"log_every must be a whole number >= 1 (log every that many steps), got {log_every!r}.")
     history = history if history is not None else History()
     show = _progress_default() if progress is None else progress
     start = time.perf_counter()
@@ -122,7 +148,7 @@ def fit(
         for step in range(n_steps):
             metrics = step_fn(step)
             if step % log_every == 0 or step == n_steps - 1:
-                values = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in metrics.items()}
+                values = _scalar_metrics(metrics, step)
                 check_finite(values, step, max_value)
                 history.log(step, **values)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
@@ -138,18 +164,11 @@ def fit(
 def save_checkpoint(path, state: Mapping) -> Path:
     """Write ``state`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically.
 
-    The file is written beside its destination and renamed into place, so an interrupted save
-    never leaves a half-written checkpoint behind.
+    The file is written beside its destination, flushed to the disk and renamed into place
+    (``storage.atomic_write``), so an interrupted save or a power cut never leaves a
+    half-written checkpoint behind.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save(dict(state), tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return storage.atomic_write(path, lambda f: torch.save(dict(state), f))
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:
@@ -159,11 +178,28 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise
-    except Exception as err:  # noqa: BLE001 - truncated file, foreign pickle, ...
+    except pickle.UnpicklingError as err:
+        # torch's own message advises weights_only=False: the one thing never to do with a file
+        # of unknown origin, so it is not quoted here.
+        raise CheckpointError(
+            f"Cannot read checkpoint {path}: it holds Python objects that a safe load refuses "
+            "(it was not written by course_utils). Fix: delete it; it will be retrained."
+        ) from err
+    except Exception as err:  # noqa: BLE001 - truncated file, garbage, ...
         reason = (str(err).splitlines() or [type(err).__name__])[0][:200]
         raise CheckpointError(
             f"Cannot read checkpoint {path} ({reason}). Fix: delete it; it will be retrained."
         ) from err
+
+
+def _entry(state: Mapping, key: str, path: Path):
+    """``state[key]``, or a message saying the file is not a checkpoint of this kind."""
+    if not isinstance(state, Mapping) or key not in state:
+        raise CheckpointError(
+            f"{path} has no {key!r} entry: it was not written by course_utils.train. "
+            "Fix: delete it; it will be computed again."
+        )
+    return state[key]
 
 
 def load_model(model: torch.nn.Module, state_dict: Mapping, source="checkpoint") -> None:
@@ -191,10 +227,47 @@ def _plain(settings: Mapping) -> dict:
     return json.loads(json.dumps(dict(settings), default=str))
 
 
+def plain_result(value, where: str = "result"):
+    """``value`` with numpy scalars and arrays and 0-d tensors turned into Python numbers and lists.
+
+    What comes back loads with ``weights_only=True``: None, bool, int, float, str, tensors, and
+    lists, tuples and dicts of them. Anything else raises ``TypeError`` naming where it sits.
+    """
+    if isinstance(value, np.generic):  # first: np.float64 is also a Python float
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        return value.item() if value.dim() == 0 else value.contiguous()
+    if isinstance(value, Mapping):
+        return {plain_result(k, f"a key of {where}"): plain_result(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [plain_result(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    raise TypeError(
+        f"{where} is a {type(value).__name__}, which cannot be stored and safely reloaded. "
+        "Fix: return numbers, strings, tensors, and lists / dicts of them (e.g. float(x), x.tolist())."
+    )
+
+
+def _round_trip(state: Mapping):
+    """``state`` as ``torch.load(weights_only=True)`` will give it back (proves it reloads)."""
+    buffer = io.BytesIO()
+    torch.save(dict(state), buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+def _output_folder(folder) -> Path:
+    return Path(folder) if folder is not None else config.output_dir() / "checkpoints"
+
+
 def checkpoint_path(name: str, model: torch.nn.Module, settings: Mapping, folder=None) -> Path:
     """``<output>/checkpoints/<name>-<fingerprint>.pt``: one file per exact configuration."""
-    folder = Path(folder) if folder is not None else config.output_dir() / "checkpoints"
-    return folder / f"{name}-{fingerprint(model, settings)}.pt"
+    return _output_folder(folder) / f"{name}-{fingerprint(model, settings)}.pt"
 
 
 def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, folder=None) -> dict:
@@ -202,19 +275,63 @@ def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, f
 
     For slow evaluations of a trained model (e.g. an importance-weighted test log-likelihood):
     ``settings`` holds the model's training settings plus the evaluation's own (samples, images,
-    seed). The result is a dict of numbers, strings, lists and dicts, so it loads with
-    ``weights_only=True``; it is written to ``<output>/checkpoints/<name>-<hash>.pt`` atomically.
+    seed). The result is stored as plain values (``plain_result``: numpy and 0-d torch scalars
+    become Python numbers), checked to reload with ``weights_only=True``, and written to
+    ``<output>/checkpoints/<name>-<hash>.pt`` atomically. The first call returns exactly what
+    later calls will load. The folder is checked for writing before ``compute()`` starts.
     """
-    folder = Path(folder) if folder is not None else config.output_dir() / "checkpoints"
+    folder = _output_folder(folder)
     blob = json.dumps(_plain(settings), sort_keys=True)
     path = folder / f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.pt"
     if path.is_file():
-        result = load_checkpoint(path)["result"]
+        result = _entry(load_checkpoint(path), "result", path)
         print(f"Loaded {path.name} (computed by an earlier run); delete it to compute again.")
         return result
-    result = compute()
-    save_checkpoint(path, {"result": result, "settings": _plain(settings)})
-    return result
+    storage.check_writable(folder, "COURSE_OUTPUT")
+    state = _round_trip({"result": plain_result(compute()), "settings": _plain(settings)})
+    save_checkpoint(path, state)
+    return state["result"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Train or load: an interrupted run leaves the model as it found it
+
+
+def _random_states(generators: Iterable[torch.Generator]) -> dict:
+    """Every random state a training run may advance: Python, numpy, torch (CPU, CUDA, MPS)."""
+    states = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "generators": [(g, g.get_state()) for g in generators],
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        states["mps"] = mps.get_rng_state()
+    return states
+
+
+def _restore_random_states(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    for g, state in states["generators"]:
+        g.set_state(state)
+    if "cuda" in states:
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if "mps" in states:
+        torch.mps.set_rng_state(states["mps"])
+
+
+def _undo_training(model: torch.nn.Module, initial: Mapping, modes: list[bool], randomness: dict) -> None:
+    """Put the model's weights, buffers and modes, and every random state, back as they were."""
+    with torch.no_grad():
+        model.load_state_dict(initial)
+    for module, training in zip(model.modules(), modes):
+        module.training = training
+    _restore_random_states(randomness)
 
 
 def train_or_load(
@@ -223,22 +340,44 @@ def train_or_load(
     train_fn: Callable[[], History],
     settings: Mapping,
     folder=None,
+    generators: Iterable[torch.Generator] = (),
 ) -> History:
     """Load ``model``'s weights if this exact configuration was trained before, else train and save.
 
     ``settings`` holds everything that changes the result (sizes, steps, learning rate, seed,
     FAST flag): change one and the model is trained again. ``train_fn()`` trains ``model`` in
     place and returns its ``History``; the history is saved and restored with the weights.
+
+    Interrupted training is undone: if ``train_fn`` (or the save) stops for any reason (the
+    stop button, an error, a divergence), the model's weights and buffers, its train / eval
+    modes, and the random states (Python, numpy, torch's global ones and ``generators``, e.g.
+    ``cfg.generator``) are put back as they were, so running the cell again gives the same
+    checkpoint as an uninterrupted run. For that, ``train_fn`` must build its optimiser (and any
+    other state it steps) itself, and any ``torch.Generator`` it draws from must be created
+    inside it or passed in ``generators``.
+
+    The output folder is checked for writing before training starts (``COURSE_OUTPUT``).
     """
     path = checkpoint_path(name, model, settings, folder)
     if path.is_file():
         state = load_checkpoint(path)
-        load_model(model, state["model"], source=f"checkpoint {path}")
-        history = History.from_state(state["history"])
+        load_model(model, _entry(state, "model", path), source=f"checkpoint {path}")
+        try:
+            history = History.from_state(_entry(state, "history", path))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise CheckpointError(f"{path} has a damaged training history ({err!r}). Fix: delete it; it will be retrained.") from err
         print(f"Loaded {path.name} (trained in {history.seconds:.0f} s); delete it to train again.")
         return history
-    history = train_fn()
-    model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    save_checkpoint(path, {"model": model_state, "history": history.state_dict(), "settings": _plain(settings)})
+    storage.check_writable(path.parent, "COURSE_OUTPUT")
+    initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    modes = [m.training for m in model.modules()]
+    randomness = _random_states(generators)
+    try:
+        history = train_fn()
+        model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        save_checkpoint(path, {"model": model_state, "history": history.state_dict(), "settings": _plain(settings)})
+    except BaseException:
+        _undo_training(model, initial, modes, randomness)
+        raise
     print(f"Trained in {history.seconds:.0f} s; saved {path}.")
     return history

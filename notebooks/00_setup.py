@@ -232,7 +232,11 @@ plt.show()
 # `step_fn(step)`, which draws a batch, computes the loss and updates the parameters, and `train.fit`
 # runs it with a progress bar, logs the metrics and stops with a clear message if the loss becomes
 # NaN. `train.train_or_load` saves the trained weights under a name that depends on every setting,
-# so running the notebook again reloads them instead of training again.
+# so running the notebook again reloads them instead of training again. Stopping a training cell
+# half-way is safe: the model and the random generators are put back as they were, so running the
+# cell again trains from the same start and saves the same weights as an uninterrupted run. That is
+# why the optimiser is built inside `train_model`, and why `cfg.generator`, which draws the batches,
+# is handed to `train_or_load`.
 #
 # The model here is the simplest classifier there is, softmax regression: logits $= W x + b$,
 # trained with the cross-entropy loss.
@@ -258,7 +262,7 @@ def train_model():
 
 
 settings = {"steps": STEPS, "lr": LR, "batch_size": batch_size, "seed": SEED}
-history = train.train_or_load("00_softmax_regression", model, train_model, settings)
+history = train.train_or_load("00_softmax_regression", model, train_model, settings, generators=[cfg.generator])
 plots.curves({"training loss": history["loss"]}, {"training loss": history.steps["loss"]}, title="softmax regression on MNIST")
 plt.show()
 

@@ -441,7 +441,8 @@ for name, kwargs in {"episodes (many negatives)": {},
 FINAL_IMAGES = cfg.scale(full=900_000, fast=4_000)
 final_net = make_net()
 settings = {"size": SIZE, "images": FINAL_IMAGES, "batch": [N_ALPHABETS, WAYS, SHOTS], "lr": LR, "seed": SEED}
-history = train.train_or_load("01_siamese_episodes", final_net, lambda: train_episodes(final_net, FINAL_IMAGES, desc="final model"), settings)
+history = train.train_or_load("01_siamese_episodes", final_net, lambda: train_episodes(final_net, FINAL_IMAGES, desc="final model"),
+                              settings, generators=[cfg.generator])
 final_net.eval()
 
 fig, ax = plots.curves({"batch accuracy": history["accuracy"]}, {"batch accuracy": history.steps["accuracy"]},

@@ -40,6 +40,23 @@ def test_unknown_device_names_the_choices(bad):
         device.resolve(bad)
 
 
+@pytest.mark.parametrize("bad", ["cuda:", "CUDA: ", "mps:"])
+def test_device_with_a_colon_but_no_index_says_so(bad):
+    with pytest.raises(ValueError, match=r"has a ':' but no index. Use 'cuda' or 'cuda:0'.*parameters cell"):
+        device.resolve(bad)
+
+
+def test_device_warning_points_at_the_callers_line_not_the_library(monkeypatch):
+    """The warning must name the notebook line that asked for CUDA, not config.py or device.py."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    for call in (lambda: device.resolve("cuda"), lambda: config.setup(device="cuda", verbose=False),
+                 lambda: device.resolve("mps")):
+        with pytest.warns(RuntimeWarning) as caught:
+            call()
+        assert caught[0].filename == __file__, caught[0].filename
+
+
 def test_cuda_index_out_of_range(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
@@ -83,9 +100,55 @@ def test_folders_follow_the_environment(monkeypatch, tmp_path):
     assert config.data_dir() == tmp_path / "cache" / "dgm-course" / "data"
 
 
-def test_seed_must_be_an_int():
-    with pytest.raises(TypeError, match="seed"):
-        config.setup(seed="0", verbose=False)
+@pytest.mark.parametrize("bad", ["0", 1.5, True, None])
+def test_seed_must_be_an_int(bad):
+    with pytest.raises(TypeError, match="SEED must be an integer.*parameters cell"):
+        config.setup(seed=bad, verbose=False)
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 10**20])
+def test_seed_out_of_range_names_the_range_and_the_cell(bad):
+    with pytest.raises(ValueError, match=r"SEED = -?\d+ is out of range.*0 to 4,294,967,295.*parameters cell"):
+        config.setup(seed=bad, verbose=False)
+
+
+def test_seed_accepts_numpy_integers_and_the_extremes(monkeypatch):
+    import numpy as np
+
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    assert config.setup(seed=np.int64(7), device="cpu", verbose=False).seed == 7
+    assert config.setup(seed=2**32 - 1, device="cpu", verbose=False).seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), (False, False), (1, True), (0, False),
+                                             ("false", False), ("False", False), ("TRUE", True), (" yes ", True),
+                                             ("off", False), ("0", False)])
+def test_fast_parameter_accepts_bools_and_known_spellings(monkeypatch, value, expected):
+    """`papermill -p FAST false` passes the string 'false': it must mean full mode, not FAST."""
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    assert config.setup(fast=value, seed=0, device="cpu", verbose=False).fast is expected
+
+
+@pytest.mark.parametrize("bad", ["flase", "2", 2, 0.5, None, "fast"])
+def test_fast_parameter_rejects_anything_else_naming_the_cell(monkeypatch, bad):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    with pytest.raises(ValueError, match=r"FAST \(in the notebook's parameters cell\).*True or False"):
+        config.setup(fast=bad, seed=0, device="cpu", verbose=False)
+
+
+@pytest.mark.parametrize("bad", ["2", "maybe", "ture"])
+def test_course_fast_rejects_unknown_spellings_naming_the_variable(monkeypatch, bad):
+    """`COURSE_FAST=2` used to be ignored silently (a full 30-minute run instead of FAST)."""
+    monkeypatch.setenv("COURSE_FAST", bad)
+    with pytest.raises(ValueError, match="environment variable COURSE_FAST.*True or False"):
+        config.setup(fast=False, seed=0, device="cpu", verbose=False)
+    with pytest.raises(ValueError, match="COURSE_FAST"):
+        config.fast_from_env()
+
+
+def test_course_fast_empty_means_unset(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "  ")
+    assert config.setup(fast=False, seed=0, device="cpu", verbose=False).fast is False
 
 
 def test_importing_the_library_has_no_side_effects(tmp_path):

@@ -258,3 +258,105 @@ def test_class_means_reference_against_a_loop():
     for k in range(5):
         expected = x[y == k].mean(0) if (y == k).any() else torch.zeros(1, 3, 3)
         assert torch.allclose(means[k], expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------ unreadable folders, bad settings
+
+
+def _deny(monkeypatch, folder: Path):
+    """Make ``Path.is_file`` / ``read_bytes`` under ``folder`` raise EACCES, as a folder without
+    read / search permission does for a normal user (root ignores permissions, so it is faked)."""
+    real_is_file, real_read = Path.is_file, Path.read_bytes
+
+    def inside(path):
+        return str(path).startswith(str(folder) + "/")
+
+    def is_file(self):
+        if inside(self):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    def read_bytes(self):
+        if inside(self):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+def test_unreadable_mnist_folder_names_it_and_the_fix(tmp_path, monkeypatch):
+    """Issue 9.5: a raw PermissionError from Path.is_file() before."""
+    _deny(monkeypatch, tmp_path / "MNIST")
+    monkeypatch.setattr(data, "_torchvision_download", lambda *a, **k: pytest.fail("tried to download"))
+    with pytest.raises(data.DataUnreadableError, match=rf"Cannot read {tmp_path / 'MNIST' / 'raw'} \(Permission denied\).*chmod.*COURSE_DATA"):
+        data.mnist("test", root=tmp_path, download=True)
+    row = data.status(tmp_path)[0]
+    assert row["found"] == "no" and "cannot read" in row["where"]
+
+
+def test_unreadable_fashion_folder_still_falls_back_to_debian(tmp_path, monkeypatch, data_root):
+    """The Debian copy must still be found when <data>/FashionMNIST cannot be read."""
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    for name in MNIST_FILES:  # names are all the search looks at
+        (debian / name).write_bytes(b"")
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", debian)
+    _deny(monkeypatch, tmp_path / "root" / "FashionMNIST")
+    assert data._find_idx_folder("FashionMNIST", tmp_path / "root", []) == debian
+    rows = {r["dataset"]: r for r in data.status(tmp_path / "root")}
+    assert rows["FashionMNIST"] == {"dataset": "FashionMNIST", "found": "yes", "where": str(debian)}
+
+
+def test_unreadable_data_file_is_named(tmp_path, monkeypatch, mnist_copy):
+    real_read = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "t10k-images-idx3-ubyte.gz":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(data.DataUnreadableError, match="t10k-images-idx3-ubyte.gz.*Permission denied.*chmod"):
+        data.mnist("test", root=tmp_path, download=False)
+
+
+def test_unreadable_omniglot_folder(tmp_path, monkeypatch):
+    _deny(monkeypatch, tmp_path / "omniglot-py")
+    with pytest.raises(data.DataUnreadableError, match="omniglot-py.*Permission denied"):
+        data.omniglot("evaluation", root=tmp_path, download=False)
+    rows = {r["dataset"]: r for r in data.status(tmp_path)}
+    assert "cannot read" in rows["Omniglot evaluation"]["where"]
+
+
+def test_data_folder_that_is_a_file_is_not_blamed_on_being_offline(tmp_path, monkeypatch):
+    """Issue 9.9: COURSE_DATA pointing at a regular file used to say "are you offline?"."""
+    not_a_folder = tmp_path / "data.zip"
+    not_a_folder.write_bytes(b"PK")
+    monkeypatch.setattr(data, "_torchvision_download", lambda *a, **k: pytest.fail("tried to download"))
+    for load in (data.mnist, data.fashion_mnist):
+        with pytest.raises(data.DataMissingError, match=rf"The data folder {not_a_folder} is a file, not a folder.*COURSE_DATA") as err:
+            load("test", root=not_a_folder, download=True)
+        assert "offline" not in str(err.value)
+    with pytest.raises(data.DataMissingError, match="is a file, not a folder"):
+        data.omniglot("evaluation", root=not_a_folder, download=True)
+    rows = {r["dataset"]: r for r in data.status(not_a_folder)}
+    del rows["FashionMNIST"]  # may be found in Debian's folder, whatever COURSE_DATA says
+    assert all(r["found"] == "no" and "is a file, not a folder" in r["where"] for r in rows.values())
+
+
+def test_empty_omniglot_cache_is_rebuilt(tmp_path, omniglot_copy):
+    """Issue 9.6: an empty .npz (a crash mid-write, before writes were fsynced) raised EOFError."""
+    first = data.omniglot("evaluation", root=tmp_path, download=False)
+    (cache,) = (tmp_path / "omniglot-py" / ".cache").glob("images_evaluation-*.npz")
+    cache.write_bytes(b"")
+    again = data.omniglot("evaluation", root=tmp_path, download=False)
+    assert torch.equal(again.images, first.images)
+    assert cache.stat().st_size > 0  # and the cache was written again
+
+
+@pytest.mark.parametrize("bad", ["2", "nope"])
+def test_course_download_rejects_unknown_spellings(tmp_path, monkeypatch, bad):
+    monkeypatch.setenv("COURSE_DOWNLOAD", bad)
+    with pytest.raises(ValueError, match="COURSE_DOWNLOAD"):
+        data.mnist("test", root=tmp_path)

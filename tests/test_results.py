@@ -25,3 +25,16 @@ def test_record_writes_what_the_table_shows(isolated_env, monkeypatch, capsys):
 def test_paper_figure_needs_a_recorded_metric(isolated_env):
     with pytest.raises(ValueError, match="not recorded"):
         results.record("01_x", {"a": 1.0}, paper={"b": 2.0})
+
+
+def test_unwritable_results_folder_is_named_with_its_setting(isolated_env, monkeypatch):
+    """Issue 9.2: torch's / Python's raw error with no hint before; now the folder and the setting."""
+    blocker = isolated_env / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("COURSE_RESULTS", str(blocker / "results"))
+    with pytest.raises(PermissionError, match=rf"Cannot write to {blocker / 'results'}.*COURSE_RESULTS"):
+        results.record("01_x", {"a": 1.0})
+    monkeypatch.delenv("COURSE_RESULTS")
+    monkeypatch.setenv("COURSE_OUTPUT", str(blocker / "outputs"))
+    with pytest.raises(PermissionError, match="Set COURSE_OUTPUT|set COURSE_OUTPUT"):
+        results.record("01_x", {"a": 1.0})

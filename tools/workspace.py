@@ -6,7 +6,9 @@
 - one the student has not touched since it was copied is refreshed when the course changed it;
 - one the student has edited (or executed: outputs count as edits) is never overwritten.
 
-``workspace/.course-manifest.json`` remembers the hash of each copy this script wrote.
+``workspace/.course-manifest.json`` remembers the hash of each copy this script wrote. If it is
+lost or damaged, a copy identical to the current build counts as untouched (and is recorded
+again); any other copy counts as the student's, and is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,11 +28,39 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside ``path``, fsync, rename: never a half-written notebook or manifest."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """The manifest (notebook name -> hash of the copy we wrote); ``{}`` if missing or damaged."""
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest, dict) or not all(isinstance(v, str) for v in manifest.values()):
+            raise ValueError("not a name -> hash mapping")
+    except (ValueError, UnicodeDecodeError) as err:
+        print(f"warning: {path} is damaged ({type(err).__name__}); rebuilding it. Notebooks identical to "
+              "the course's build are refreshed as usual; every other one is kept as yours.", file=sys.stderr)
+        return {}
+    return manifest
+
+
 def sync(build: Path, workspace: Path) -> dict[str, list[str]]:
     """Bring ``workspace`` up to date with ``build``; return what was ``added``, ``updated``, ``kept``."""
     workspace.mkdir(parents=True, exist_ok=True)
     manifest_path = workspace / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest = read_manifest(manifest_path)
     report = {"added": [], "updated": [], "kept": [], "current": []}
     notebooks = sorted(build.glob("*.ipynb"))
     if not notebooks:
@@ -41,6 +70,10 @@ def sync(build: Path, workspace: Path) -> dict[str, list[str]]:
         new = _digest(src)
         if not dest.exists():
             action = "added"
+        elif _digest(dest) == new:  # identical to the build: untouched, whatever the manifest says
+            manifest[src.name] = new
+            report["current"].append(src.name)
+            continue
         elif _digest(dest) != manifest.get(src.name):
             report["kept"].append(src.name)  # edited by the student: theirs wins
             continue
@@ -49,14 +82,10 @@ def sync(build: Path, workspace: Path) -> dict[str, list[str]]:
             continue
         else:
             action = "updated"
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+        _write_atomically(dest, src.read_bytes())
         manifest[src.name] = new
         report[action].append(src.name)
-    tmp = manifest_path.with_name(MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, manifest_path)
+    _write_atomically(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
     return report
 
 
