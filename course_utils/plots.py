@@ -99,3 +99,29 @@ def scatter2d(points, labels=None, names: Sequence[str] | None = None, ax=None, 
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def samples_over_training(snapshots: Mapping[int, Sequence], ax=None, title: str | None = None, label: str = "step",
+                          cmap="gray_r"):
+    """One row of images per moment of training: ``snapshots`` maps a step (or seconds) to
+    ``(n, 1, H, W)`` images in [0, 1] (the same fixed noise each time, so rows compare).
+    Rows are labelled with ``label`` and the key. Returns ``(fig, ax)``."""
+    if not snapshots:
+        raise ValueError("no snapshots to show")
+    keys = list(snapshots)
+    rows = [to_numpy(snapshots[k]).astype(np.float32) for k in keys]
+    n = rows[0].shape[0]
+    if any(r.shape != rows[0].shape for r in rows):
+        raise ValueError("every snapshot must hold the same number and shape of images")
+    grid = mosaic(np.concatenate(rows), nrow=n, pad_value=0.0)
+    h = rows[0].shape[-2]
+    fig, ax = _axes(ax, (min(12, 0.6 * n + 1.5), 0.6 * len(keys) + 0.8))
+    ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([1 + (h + 1) * i + h / 2 for i in range(len(keys))])
+    ax.set_yticklabels([f"{label} {k:,}" if isinstance(k, int) else f"{label} {k}" for k in keys])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return fig, ax

@@ -17,6 +17,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
 
 LOG_2PI = math.log(2 * math.pi)
@@ -152,3 +153,47 @@ def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000,
     n = len(x)
     return {"elbo": total_elbo / n, "log_px": total_log_px / n, "nll": -total_log_px / n,
             "log_px_at": {j: total / n for j, total in total_at.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# The model of notebook 03, for later notebooks (04 compares its samples with a GAN's)
+
+
+def elu_mlp(n_in: int, n_out: int, hidden: int, depth: int) -> nn.Sequential:
+    """``depth`` hidden layers of ``hidden`` ELU units (notebook 03's ``mlp``)."""
+    layers, width = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ELU()]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, n_out))
+
+
+class VAE(nn.Module):
+    """Notebook 03's VAE: q_phi(z | x) = N(mu, diag(exp(logvar))), Bernoulli p_theta(x | z).
+
+    Same parameter names and shapes as the notebook's class, so its checkpoints load here.
+    ``encode``: x ``(B, 784)`` -> mu, logvar ``(B, latent)``; ``decode``: z ``(..., latent)`` ->
+    logits ``(..., 784)``.
+    """
+
+    def __init__(self, latent: int = 32, hidden: int = 512, depth: tuple[int, int] = (2, 3), pixel_mean=None):
+        super().__init__()
+        self.encoder = elu_mlp(784, 2 * latent, hidden, depth[0])  # phi
+        self.decoder = elu_mlp(latent, 784, hidden, depth[1])  # theta
+        self.latent = latent
+        if pixel_mean is not None:
+            p = pixel_mean.clamp(1e-3, 1 - 1e-3)
+            with torch.no_grad():
+                self.decoder[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+
+    def encode(self, x: torch.Tensor):
+        return self.encoder(x).chunk(2, dim=-1)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
+        """-ELBO averaged over the batch x ``(B, 784)`` in {0, 1}, one reparameterised sample."""
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar, torch.randn_like(mu))
+        return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()

@@ -195,3 +195,23 @@ def interpolation(encode, decode, images, steps: int = 9) -> FigureControls:
 
     return FigureControls(draw, {"a": w.IntSlider(value=0, min=0, max=count - 1, description="image a", continuous_update=False),
                                  "b": w.IntSlider(value=min(1, count - 1), min=0, max=count - 1, description="image b", continuous_update=False)})
+
+
+def latent_walk(generate, latents: torch.Tensor, steps: int = 9) -> FigureControls:
+    """Pick two noise vectors with sliders; see what the generator makes along the line between them.
+
+    generate: ``(n, D)`` noise -> ``(n, 1, H, W)`` images in [0, 1]; latents: a bank ``(N, D)`` of
+    noise vectors to choose from (fixed, so a slider position always means the same sample).
+    """
+    count = len(latents)
+
+    def draw(a, b):
+        with torch.no_grad():
+            t = torch.linspace(0, 1, steps, device=latents.device)[:, None]
+            row = generate((1 - t) * latents[a] + t * latents[b]).cpu()
+        fig, ax = plots.image_grid(row, nrow=steps, title=f"G((1 - t) z_{a} + t z_{b}), t = 0 .. 1")
+        fig.set_size_inches(1.0 * steps, 1.6)
+        return fig
+
+    return FigureControls(draw, {"a": w.IntSlider(value=0, min=0, max=count - 1, description="noise a", continuous_update=False),
+                                 "b": w.IntSlider(value=min(1, count - 1), min=0, max=count - 1, description="noise b", continuous_update=False)})

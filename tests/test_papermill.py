@@ -26,3 +26,18 @@ def test_parameters_are_injected_and_results_recorded(isolated_env, monkeypatch)
     record = json.loads((isolated_env / "records" / "00_setup.json").read_text())
     assert record["mode"] == "FAST" and record["seed"] == 7 and seconds > 0
     assert record["metrics"]["MNIST test accuracy, softmax regression (%)"] > 80
+
+
+def test_gan_notebook_runs_on_fashion_mnist(isolated_env, monkeypatch):
+    """Notebook 04's DATASET parameter: the same code on Fashion-MNIST, with records of its own."""
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.setenv("COURSE_RESULTS", str(isolated_env / "records"))
+    out = isolated_env / "run"
+    out.mkdir()
+    benchmark.run(BUILD / "04_gan.ipynb", out, isolated_env / "records", {"FAST": True, "DATASET": "fashion"})
+    record = json.loads((isolated_env / "records" / "04_gan_fashion.json").read_text())
+    assert record["mode"] == "FAST"
+    assert "Fashion-MNIST GAN: classifier-Fréchet / floor" in record["metrics"]
+    assert not (isolated_env / "records" / "04_gan.json").exists()
+    checkpoints = {p.name.rsplit("-", 1)[0] for p in (isolated_env / "outputs" / "checkpoints").glob("*.pt")}
+    assert {"04_dcgan_fashion", "classifier_FashionMNIST-train"} <= checkpoints and "04_dcgan" not in checkpoints

@@ -76,3 +76,35 @@ def test_neighbour_explorer_ranks_by_cosine_distance():
     assert "crimson" in captions[2] and "d = 1.000" in captions[2]  # image 1: orthogonal
     slider.value = 3
     assert "z" in row.children[0].children[1].value
+
+
+def test_samples_over_training_rows_follow_the_steps():
+    snapshots = {100: torch.zeros(4, 1, 5, 5), 2000: torch.ones(4, 1, 5, 5)}
+    fig, ax = plots.samples_over_training(snapshots, title="t")
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2 * 6 + 1, 4 * 6 + 1)
+    assert grid[1, 1] == 0 and grid[7, 1] == 1  # first row: step 100, second: step 2000
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["step 100", "step 2,000"]
+    with pytest.raises(ValueError, match="same number"):
+        plots.samples_over_training({1: torch.zeros(4, 1, 5, 5), 2: torch.zeros(3, 1, 5, 5)})
+    with pytest.raises(ValueError, match="no snapshots"):
+        plots.samples_over_training({})
+    plt.close("all")
+
+
+def test_latent_walk_draws_the_line_between_two_noise_vectors():
+    """The picture changes with the sliders, and the ends are G(z_a) and G(z_b)."""
+    seen = []
+
+    def generate(z):
+        seen.append(z.clone())
+        return z[:, :1, None, None].expand(-1, 1, 4, 4).clamp(0, 1)
+
+    bank = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    walk = widgets.latent_walk(generate, bank, steps=5)
+    first = walk.picture.value
+    assert torch.allclose(seen[-1][0], bank[0]) and torch.allclose(seen[-1][-1], bank[1])
+    walk.controls["b"].value = 2
+    assert torch.allclose(seen[-1][-1], bank[2]) and walk.picture.value != first
+    assert "image/png" in walk._repr_mimebundle_()
+    plt.close("all")

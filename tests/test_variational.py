@@ -220,3 +220,22 @@ def test_latent_widgets_follow_their_sliders():
     before = bytes(line.picture.value)
     line.controls["b"].value = 5
     assert bytes(line.picture.value) != before and line.controls["a"].max == 5
+
+
+def test_library_vae_has_notebook_03s_parameter_layout():
+    """Notebook 04 loads notebook 03's checkpoint into variational.VAE: names and shapes must match."""
+    vae = variational.VAE(latent=32, hidden=512, depth=(2, 3), pixel_mean=torch.full((784,), 0.25))
+    shapes = {k: tuple(v.shape) for k, v in vae.state_dict().items()}
+    assert shapes == {
+        "encoder.0.weight": (512, 784), "encoder.0.bias": (512,), "encoder.2.weight": (512, 512), "encoder.2.bias": (512,),
+        "encoder.4.weight": (64, 512), "encoder.4.bias": (64,),
+        "decoder.0.weight": (512, 32), "decoder.0.bias": (512,), "decoder.2.weight": (512, 512), "decoder.2.bias": (512,),
+        "decoder.4.weight": (512, 512), "decoder.4.bias": (512,), "decoder.6.weight": (784, 512), "decoder.6.bias": (784,),
+    }
+    assert torch.allclose(vae.decoder[-1].bias, torch.full((784,), math.log(0.25 / 0.75)))
+    x = torch.bernoulli(torch.full((8, 784), 0.3), generator=torch.Generator().manual_seed(0))
+    mu, logvar = vae.encode(x)
+    assert mu.shape == logvar.shape == (8, 32) and vae.decode(mu).shape == (8, 784)
+    loss = vae.negative_elbo(x)
+    loss.backward()
+    assert loss.item() > 0 and all(p.grad is not None for p in vae.parameters())

@@ -1,0 +1,138 @@
+"""GAN pieces shared by notebooks 04-07: the reference losses (the exercises of 04), the R1
+penalty, small networks for the 2-D toys and for 28 x 28 images, and an exponential moving
+average of the generator's weights.
+
+Every loss takes the discriminator's *logits* l = log(D / (1 - D)), so D = sigmoid(l): written
+with softplus, log D = -softplus(-l) and log(1 - D) = -softplus(l), which never overflow.
+The update rule itself (which loss, how many D steps, which penalty) stays in the notebooks.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# ---------------------------------------------------------------------------------------------
+# Losses (Goodfellow et al. 2014, eq. 1, and the generator's alternatives)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-(E_data[log D(x)] + E_z[log(1 - D(G(z)))]): D's side of the minimax value, to minimise.
+
+    real_logits, fake_logits: ``(B,)`` or ``(B, 1)``. Returns a scalar.
+    """
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E_z[log(1 - D(G(z)))]: G's side of the minimax game, to minimise. Its gradient with respect
+    to the logit is -D, which vanishes when D confidently rejects the samples (early training)."""
+    return -F.softplus(fake_logits).mean()
+
+
+def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E_z[log D(G(z))]: the usual replacement (Goodfellow et al. 2014, section 3), same fixed
+    point; gradient with respect to the logit is -(1 - D), largest when D rejects the samples."""
+    return F.softplus(-fake_logits).mean()
+
+
+def generator_loss_logit(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E_z[log((1 - D) / D)] = -E_z[logit D(G(z))]: the sum of the two losses above (up to sign
+    conventions, the lecture's "-log((1 - D)/D)" with its sign fixed so that G raises D);
+    gradient -1 with respect to the logit whatever D says."""
+    return -fake_logits.mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real_x: torch.Tensor) -> torch.Tensor:
+    """R1 = E_data[||grad_x D(x)||^2] on real points (Mescheder et al. 2018, eq. 9, without the
+    gamma / 2 factor). real_x must have ``requires_grad=True`` and real_logits be computed from it.
+    Returns a scalar that can be back-propagated (``create_graph=True``)."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real_x, create_graph=True)
+    return grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean()
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks
+
+
+def mlp(n_in: int, n_out: int, hidden: int = 256, layers: int = 3) -> nn.Sequential:
+    """``layers`` hidden ReLU layers of width ``hidden``: the toy experiments' G and D."""
+    sizes = [n_in] + [hidden] * layers
+    blocks = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        blocks += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*blocks, nn.Linear(sizes[-1], n_out))
+
+
+class DCGenerator(nn.Module):
+    """DCGAN-style generator for 28 x 28 images (Radford et al. 2016, scaled down).
+
+    z ``(B, latent)`` -> linear to ``(B, 2w, 7, 7)`` -> BN, ReLU -> transposed conv to 14 x 14 (w)
+    -> BN, ReLU -> transposed conv to 28 x 28 (1 channel) -> sigmoid: images ``(B, 1, 28, 28)`` in (0, 1).
+    """
+
+    def __init__(self, latent: int = 64, width: int = 64):
+        super().__init__()
+        self.latent = latent
+        self.project = nn.Sequential(nn.Linear(latent, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
+        self.body = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+        )
+        self.width = width
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(z.shape[0], 2 * self.width, 7, 7)
+        return torch.sigmoid(self.body(h))
+
+
+class DCDiscriminator(nn.Module):
+    """DCGAN-style discriminator: images ``(B, 1, 28, 28)`` -> logits ``(B,)``.
+
+    Two strided 4 x 4 convolutions (w, 2w channels) with LeakyReLU(0.2), then a linear layer.
+    No batch norm, so that penalties on input gradients (R1, WGAN-GP) stay per-sample.
+    """
+
+    def __init__(self, width: int = 64):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * width * 49, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).squeeze(1)
+
+
+class EMA:
+    """Exponential moving average of a model's parameters (and copied buffers), for sampling.
+
+    ``ema.update()`` after each optimiser step; ``ema.model`` is the averaged copy (eval mode).
+    theta_ema <- beta * theta_ema + (1 - beta) * theta (Yazıcı et al. 2019).
+    """
+
+    def __init__(self, model: nn.Module, beta: float = 0.999):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"beta must be in [0, 1), got {beta}")
+        self.beta = beta
+        self.source = model
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for avg, new in zip(self.model.parameters(), self.source.parameters()):
+            avg.lerp_(new, 1.0 - self.beta)
+        for avg, new in zip(self.model.buffers(), self.source.buffers()):
+            avg.copy_(new)
+
+
+def optimal_discriminator(p_r: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
+    """D*(x) = p_r(x) / (p_r(x) + p_g(x)) (Goodfellow et al. 2014, Proposition 1), from the two
+    densities evaluated at the same points (any shape). Where both vanish D* is undefined; 1/2 is
+    returned there (no sample ever lands there, so any value is optimal)."""
+    total = p_r + p_g
+    return torch.where(total > 0, p_r / total.clamp_min(torch.finfo(total.dtype).tiny), torch.full_like(total, 0.5))

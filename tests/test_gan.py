@@ -1,0 +1,104 @@
+"""gan: the reference losses against their closed forms, R1 against hand gradients, networks, EMA."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import gan
+
+
+def test_discriminator_loss_is_binary_cross_entropy():
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(64, generator=g) * 3, torch.randn(64, generator=g) * 3
+    bce = F.binary_cross_entropy_with_logits(real, torch.ones(64)) + F.binary_cross_entropy_with_logits(fake, torch.zeros(64))
+    assert torch.allclose(gan.discriminator_loss(real, fake), bce)
+    # and its written form -(E log D(x) + E log(1 - D(G(z))))
+    d_real, d_fake = torch.sigmoid(real.double()), torch.sigmoid(fake.double())
+    direct = -(d_real.log().mean() + (1 - d_fake).log().mean())
+    assert torch.allclose(gan.discriminator_loss(real.double(), fake.double()), direct)
+
+
+@pytest.mark.parametrize("loss, value, grad", [
+    (gan.generator_loss_saturating, lambda d: (1 - d).log(), lambda d: -d),
+    (gan.generator_loss_nonsaturating, lambda d: -d.log(), lambda d: -(1 - d)),
+    (gan.generator_loss_logit, lambda d: ((1 - d) / d).log(), lambda d: -torch.ones_like(d)),
+])
+def test_generator_losses_and_their_gradients_in_the_logit(loss, value, grad):
+    """Value per sample against the formula in D; d loss / d logit against the closed form."""
+    logits = torch.linspace(-6, 6, 25, dtype=torch.float64, requires_grad=True)
+    d = torch.sigmoid(logits.detach())
+    out = loss(logits)
+    assert torch.allclose(out, value(d).mean())
+    out.backward()
+    assert torch.allclose(logits.grad * len(logits), grad(d))
+    # every one pushes D(G(z)) up: gradient descent raises the logit
+    assert (logits.grad < 0).all()
+
+
+def test_r1_penalty_against_hand_gradients():
+    x = torch.randn(32, 3, dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    assert torch.allclose(gan.r1_penalty(x @ w + 0.3, x), w.pow(2).sum())
+    quadratic = gan.r1_penalty(x.pow(2).sum(1), x)  # grad = 2x
+    assert torch.allclose(quadratic, (4 * x.detach().pow(2).sum(1)).mean())
+    quadratic.backward()  # create_graph: the penalty itself trains D
+    assert torch.allclose(x.grad, 8 * x.detach() / 32)
+
+
+def test_networks_shapes_and_ranges():
+    G, D = gan.mlp(2, 2, hidden=16, layers=3), gan.mlp(2, 1, hidden=16, layers=3)
+    assert G(torch.randn(5, 2)).shape == (5, 2) and D(torch.randn(5, 2)).shape == (5, 1)
+    assert sum(isinstance(m, torch.nn.Linear) for m in G) == 4
+    gen, disc = gan.DCGenerator(latent=8, width=8), gan.DCDiscriminator(width=8)
+    x = gen(torch.randn(4, 8))
+    assert x.shape == (4, 1, 28, 28) and x.min() > 0 and x.max() < 1
+    assert disc(x).shape == (4,)
+
+
+def test_ema_follows_the_formula():
+    model = torch.nn.Linear(3, 2)
+    ema = gan.EMA(model, beta=0.9)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    ema.update()
+    assert torch.allclose(ema.model.weight, 0.9 * start + 0.1 * (start + 1))
+    assert not ema.model.weight.requires_grad and not ema.model.training
+    with pytest.raises(ValueError, match="beta"):
+        gan.EMA(model, beta=1.0)
+
+
+def test_optimal_discriminator_closed_form_and_empty_support():
+    p_r = torch.tensor([0.0, 1.0, 0.0, 2.0, 1e-300], dtype=torch.float64)
+    p_g = torch.tensor([0.0, 0.0, 3.0, 2.0, 1e-300], dtype=torch.float64)
+    assert gan.optimal_discriminator(p_r, p_g).tolist() == [0.5, 1.0, 0.0, 0.5, 0.5]
+
+
+# ------------------------------------------------------------------ notebook 04's checkers
+
+
+def _check(name, learner, reference, cases):
+    from course_utils import checks
+
+    return checks.check_exercise(name, learner, reference, cases)
+
+
+def test_each_exercise_checker_accepts_the_reference_and_rejects_a_wrong_answer():
+    from course_utils import checks
+
+    g = torch.Generator().manual_seed(0)
+    pair = (torch.randn(32, generator=g), torch.randn(32, generator=g))
+    one = [torch.randn(32, generator=g), 40 * torch.randn(8, generator=g)]
+    dens = [(torch.rand(20, generator=g, dtype=torch.float64), torch.rand(20, generator=g, dtype=torch.float64)),
+            (torch.tensor([0.0, 1.0]), torch.tensor([0.0, 1.0]))]
+    exercises = [
+        ("optimal_discriminator", gan.optimal_discriminator, dens, lambda p_r, p_g: p_g / (p_r + p_g)),
+        ("discriminator_loss", gan.discriminator_loss, [pair], lambda r, f: F.softplus(r).mean() + F.softplus(-f).mean()),
+        ("generator_loss_saturating", gan.generator_loss_saturating, one, lambda f: F.softplus(f).mean()),
+        # the classic confusion: the saturating loss with its sign flipped
+        ("generator_loss_nonsaturating", gan.generator_loss_nonsaturating, one, lambda f: F.softplus(f).mean()),
+    ]
+    for name, reference, cases, wrong in exercises:
+        assert _check(name, reference, reference, cases) is reference
+        with pytest.raises(checks.ExerciseError, match=name):
+            _check(name, wrong, reference, cases)

@@ -1,0 +1,49 @@
+"""The GAN benchmark scripts run end to end in their smoke mode and print their tables: they must not rot."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_toy_benchmark_prints_one_row_per_run_and_a_summary(isolated_env, capsys):
+    toys_bench = _load("gan_toys")
+    assert toys_bench.main(["--fast", "--only", "r1-fast", "gan"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| r1-fast | 0 | 200 |") or line.startswith("| gan | 0 | 200 |")]
+    assert len(rows) == 2
+    modes = int(rows[0].split("|")[5])
+    assert 0 <= modes <= 25
+    assert "| r1-fast | grid |" in out and not (isolated_env / "results").exists()  # smoke runs record nothing
+
+
+def test_every_toy_recipe_names_a_mixture_and_known_settings():
+    toys_bench = _load("gan_toys")
+    known = {"hidden", "layers", "noise", "lr", "lr_end", "betas", "batch", "gamma", "r1_every", "steps", "ema"}
+    for kind, _, settings in toys_bench.RECIPES.values():
+        assert kind in toys_bench.MIXTURES and set(settings) <= known
+
+
+def test_mnist_benchmark_smoke(isolated_env, capsys):
+    bench = _load("gan_mnist")
+    assert bench.main(["--fast", "--only", "frozen-d"]) == 0
+    out = capsys.readouterr().out
+    assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out
+
+
+def test_throughput_benchmark_smoke(isolated_env, capsys):
+    pytest.importorskip("torchvision")
+    bench = _load("gan_throughput")
+    assert bench.main(["--fast"]) == 0
+    out = capsys.readouterr().out
+    assert "| course: preloaded uint8 tensor" in out and "| tutorial: DataLoader + transforms, 0 workers" in out
+    assert "course loop / fastest tutorial loop" in out

@@ -1,0 +1,75 @@
+"""metrics: the Fréchet distance against closed forms and scipy, the scorer, the cached classifier."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import config, data, metrics
+
+
+def test_frechet_distance_of_diagonal_gaussians_is_the_closed_form():
+    """Commuting covariances: d^2 = ||mu1 - mu2||^2 + sum (sqrt(a) - sqrt(b))^2."""
+    rng = np.random.default_rng(0)
+    mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
+    a, b = rng.uniform(0.1, 3, 6), rng.uniform(0.1, 3, 6)
+    expected = ((mu1 - mu2) ** 2).sum() + ((np.sqrt(a) - np.sqrt(b)) ** 2).sum()
+    assert metrics.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected, rel=1e-10)
+    # 1-D: the 2-Wasserstein distance between N(m1, s1^2) and N(m2, s2^2) is (m1-m2)^2 + (s1-s2)^2
+    assert metrics.frechet_distance([1.0], [[4.0]], [0.0], [[1.0]]) == pytest.approx(1 + 1)
+    assert metrics.frechet_distance(mu1, np.diag(a), mu1, np.diag(a)) == pytest.approx(0, abs=1e-9)
+
+
+def test_frechet_distance_against_scipy_sqrtm_on_random_data():
+    linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(1)
+    for dim in (2, 16, 64):
+        x = rng.normal(size=(500, dim)) @ rng.normal(size=(dim, dim))
+        y = rng.normal(size=(400, dim)) @ rng.normal(size=(dim, dim)) + 0.5
+        (m1, s1), (m2, s2) = metrics.feature_statistics(x), metrics.feature_statistics(y)
+        covmean = linalg.sqrtm(s1 @ s2).real
+        expected = ((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+        assert metrics.frechet_distance(m1, s1, m2, s2) == pytest.approx(expected, rel=1e-6)
+
+
+def test_feature_statistics_and_bad_shapes():
+    x = torch.randn(100, 3, dtype=torch.float64)
+    mu, sigma = metrics.feature_statistics(x)
+    assert np.allclose(mu, x.mean(0).numpy()) and np.allclose(sigma, np.cov(x.numpy(), rowvar=False))
+    with pytest.raises(ValueError, match=r"\(N, F\)"):
+        metrics.feature_statistics(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="shapes do not match"):
+        metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def test_scorer_on_a_fixed_network():
+    torch.manual_seed(0)
+    classifier = metrics.DigitClassifier().eval()
+    real = torch.rand(300, 1, 28, 28)
+    scorer = metrics.SampleScorer(classifier, real)
+    same = scorer.score(real)
+    assert same["frechet"] == pytest.approx(0, abs=1e-6)
+    assert same["histogram"].sum() == pytest.approx(1) and 0 <= same["entropy"] <= math.log(10) + 1e-12
+    assert 0.1 <= same["confidence"] <= 1 and same["max_entropy"] == pytest.approx(math.log(10))
+    other = scorer.score(torch.zeros(300, 1, 28, 28))  # one constant image: one class, entropy 0
+    assert other["frechet"] > 0 and other["entropy"] == 0 and other["classes_present"] == 1
+    uint8 = scorer.score((real * 255).round().to(torch.uint8))  # uint8 images are scaled
+    assert uint8["frechet"] < 1e-3
+    assert "1.0x the real-vs-real floor" in metrics.describe(scorer.score(real[:150]), floor=scorer.score(real[:150])["frechet"])
+
+
+def test_classifier_trains_is_cached_and_tells_digits_apart(isolated_env, data_root, capsys):
+    cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
+    train_set, test_set = data.mnist("train", root=data_root), data.mnist("test", root=data_root)
+    classifier, history = metrics.train_classifier(train_set, cfg, steps=150)
+    acc = metrics.accuracy(classifier, test_set.images[:2000], test_set.labels[:2000])
+    assert acc > 80 and not classifier.training  # chance is 10 %; 150 steps reach about 88 %
+    again, history_again = metrics.train_classifier(train_set, cfg, steps=150)
+    assert "Loaded classifier_MNIST-train" in capsys.readouterr().out
+    assert history_again.values == history.values
+    for p, q in zip(classifier.parameters(), again.parameters()):
+        assert torch.equal(p, q)
+    # real test digits: every class present, entropy near log 10
+    scores = metrics.SampleScorer(classifier, test_set.images[:2000]).score(train_set.images[:2000])
+    assert scores["classes_present"] == 10 and scores["entropy"] > 2.25
