@@ -113,14 +113,16 @@ class EMA:
 
     ``ema.update()`` after each optimiser step; ``ema.model`` is the averaged copy (eval mode).
     theta_ema <- beta * theta_ema + (1 - beta) * theta (Yazıcı et al. 2019).
+    average: an existing module of the same architecture to average into (e.g. one that is saved
+    with the run); by default a copy of ``model``.
     """
 
-    def __init__(self, model: nn.Module, beta: float = 0.999):
+    def __init__(self, model: nn.Module, beta: float = 0.999, average: nn.Module | None = None):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"beta must be in [0, 1), got {beta}")
         self.beta = beta
         self.source = model
-        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.model = (copy.deepcopy(model) if average is None else average).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self) -> None:

@@ -193,8 +193,7 @@ def interpolation(encode, decode, images, steps: int = 9) -> FigureControls:
         fig.set_size_inches(1.0 * (steps + 2), 1.6)
         return fig
 
-    return FigureControls(draw, {"a": w.IntSlider(value=0, min=0, max=count - 1, description="image a", continuous_update=False),
-                                 "b": w.IntSlider(value=min(1, count - 1), min=0, max=count - 1, description="image b", continuous_update=False)})
+    return FigureControls(draw, _pair_sliders(count, "image"))
 
 
 def latent_walk(generate, latents: torch.Tensor, steps: int = 9) -> FigureControls:
@@ -213,5 +212,11 @@ def latent_walk(generate, latents: torch.Tensor, steps: int = 9) -> FigureContro
         fig.set_size_inches(1.0 * steps, 1.6)
         return fig
 
-    return FigureControls(draw, {"a": w.IntSlider(value=0, min=0, max=count - 1, description="noise a", continuous_update=False),
-                                 "b": w.IntSlider(value=min(1, count - 1), min=0, max=count - 1, description="noise b", continuous_update=False)})
+    return FigureControls(draw, _pair_sliders(count, "noise"))
+
+
+def _pair_sliders(count: int, noun: str) -> dict:
+    """Sliders ``a`` and ``b`` picking two of ``count`` items (0 and 1 to start); redrawn on release."""
+    return {name: w.IntSlider(value=min(start, count - 1), min=0, max=count - 1, description=f"{noun} {name}",
+                              continuous_update=False)
+            for name, start in (("a", 0), ("b", 1))}

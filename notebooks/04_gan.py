@@ -666,13 +666,18 @@ class GANRun(nn.Module):
         self.register_buffer("snapshots", torch.zeros(snapshots, 10, 1, 28, 28))
 
 
+def generate(G, z):
+    """G's images for noise z (N, LATENT), 1,000 at a time (no autograd graph kept)."""
+    with torch.no_grad():
+        return torch.cat([G(chunk) for chunk in z.split(1000)])
+
+
 def train_gan(run, steps, lr=LR, betas=(0.5, 0.999), freeze_d_after=None, seed=SEED, desc="GAN"):
     """Non-saturating GAN training of run.G / run.D on x_train; returns the History.
 
     freeze_d_after: stop updating D after that many steps (section 6's deliberately bad setting)."""
     G, D = run.G, run.D
-    ema = gan.EMA(G, 0.999)
-    ema.model = run.G_ema  # average into the module that gets saved
+    ema = gan.EMA(G, 0.999, average=run.G_ema)  # average into the module that gets saved
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     g = torch.Generator().manual_seed(seed)
@@ -699,7 +704,7 @@ def train_gan(run, steps, lr=LR, betas=(0.5, 0.999), freeze_d_after=None, seed=S
         if (step + 1) % eval_every == 0 and (step + 1) // eval_every <= n_snap:
             with torch.no_grad():
                 run.snapshots[(step + 1) // eval_every - 1] = run.G_ema(fixed_z)
-                samples = torch.cat([run.G_ema(z) for z in eval_z.split(1000)])
+                samples = generate(run.G_ema, eval_z)
             s = scorer.score(samples)
             history.log(step + 1, frechet=s["frechet"], entropy=s["entropy"], confidence=s["confidence"])
         return {"loss_d": loss_d, "loss_g": loss_g}
@@ -732,8 +737,8 @@ plots.samples_over_training(dict(zip(snapshot_steps, run.snapshots[: len(snapsho
                             title="the averaged generator, same 10 noise vectors, over training")
 plt.show()
 
-with torch.no_grad():
-    gan_samples = torch.cat([G_ema(z) for z in torch.randn(n_eval, LATENT, generator=torch.Generator().manual_seed(3)).to(cfg.device).split(1000)])
+score_z = torch.randn(n_eval, LATENT, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN is scored on it
+gan_samples = generate(G_ema, score_z)
 gan_scores = scorer.score(gan_samples)
 print(f"GAN ({gan_history.seconds:.0f} s of training): {metrics.describe(gan_scores, floor)}")
 plots.image_grid(gan_samples[:64], nrow=16, title="samples of the averaged generator")
@@ -766,8 +771,7 @@ for s in seeds:
     h = train.train_or_load("04_dcgan_frozen_d" + tag, bad_run,
                             lambda: train_gan(bad_run, bad_steps, freeze_d_after=bad_steps // 2, seed=s, desc=f"D frozen halfway, seed {s}"),
                             bad_settings, generators=[cfg.generator])
-    with torch.no_grad():
-        bad_samples = torch.cat([bad_run.G_ema.eval()(z) for z in torch.randn(n_eval, LATENT, generator=torch.Generator().manual_seed(3)).to(cfg.device).split(1000)])
+    bad_samples = generate(bad_run.G_ema.eval(), score_z)
     bad_reports.append((scorer.score(bad_samples), bad_samples[:32].cpu(), h.seconds))
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 2.8))
