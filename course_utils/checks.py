@@ -48,7 +48,7 @@ def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, whe
     """Return the max abs error between ``got`` and ``expected``; raise ``ExerciseError`` on a mismatch.
 
     Tensors must agree in shape, dtype and device; tuples / lists element by element; numbers
-    within ``atol + rtol * |expected|``.
+    (complex ones too) within ``atol + rtol * |expected|``.
     """
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
@@ -63,13 +63,15 @@ def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, whe
             raise ExerciseError(f"{where}: dtype {got.dtype}, expected {expected.dtype}")
         if got.device != expected.device:
             raise ExerciseError(f"{where}: on device {got.device}, expected {expected.device}")
-        got_np, exp_np = got.detach().cpu().double().numpy(), expected.detach().cpu().double().numpy()
-    elif isinstance(expected, (int, float, np.ndarray, np.number)):
+        got_np, exp_np = (t.detach().cpu().numpy().astype(complex if t.is_complex() else float) for t in (got, expected))
+    elif isinstance(expected, (int, float, complex, np.ndarray, np.number)):
         if isinstance(got, torch.Tensor) and got.numel() == 1 and np.ndim(expected) == 0:
             got = got.item()
-        if not isinstance(got, (int, float, np.ndarray, np.number)):
+        if not isinstance(got, (int, float, complex, np.ndarray, np.number)):
             raise ExerciseError(f"{where}: expected a number or array, got {_kind(got)}")
-        got_np, exp_np = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+        # complex values (eigenvalues) are compared by the modulus of the difference
+        kind = complex if np.iscomplexobj(got) or np.iscomplexobj(expected) else float
+        got_np, exp_np = np.asarray(got, dtype=kind), np.asarray(expected, dtype=kind)
         if got_np.shape != exp_np.shape:
             raise ExerciseError(f"{where}: shape {got_np.shape}, expected {exp_np.shape}")
     else:

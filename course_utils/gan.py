@@ -54,6 +54,14 @@ def r1_penalty(real_logits: torch.Tensor, real_x: torch.Tensor) -> torch.Tensor:
     return grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean()
 
 
+def r1_term(D: nn.Module, x: torch.Tensor, gamma: float) -> torch.Tensor:
+    """gamma/2 E_data[||grad_x D(x)||^2] for a real batch x (Mescheder et al. 2018, eq. 9), ready
+    to add to D's loss: D: a module returning logits; x: ``(B, ...)`` real points (not modified).
+    The reference for notebook 05's exercise; costs one more forward pass of D on x."""
+    x = x.detach().requires_grad_(True)
+    return gamma / 2 * r1_penalty(D(x), x)
+
+
 # ---------------------------------------------------------------------------------------------
 # Networks
 

@@ -125,3 +125,43 @@ def samples_over_training(snapshots: Mapping[int, Sequence], ax=None, title: str
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def vector_field(theta, psi, v_theta, v_psi, ax=None, stream: bool = True, title: str | None = None, color="0.6"):
+    """A 2-D vector field on a grid (the Dirac-GAN's (theta, psi) plane): a stream plot, or arrows
+    with ``stream=False`` (much faster: the widget uses them). theta, psi: ``(n,)`` grid ticks;
+    v_theta, v_psi: ``(len(psi), len(theta))`` components (rows follow psi). The equilibrium (0, 0)
+    is marked. Returns ``(fig, ax)``."""
+    fig, ax = _axes(ax, (4.2, 4))
+    theta, psi = to_numpy(theta), to_numpy(psi)
+    if stream:
+        ax.streamplot(theta, psi, to_numpy(v_theta), to_numpy(v_psi), color=color, density=0.9, linewidth=0.8,
+                      arrowsize=0.8)
+    else:
+        ax.quiver(theta, psi, to_numpy(v_theta), to_numpy(v_psi), color=color, angles="xy", pivot="mid")
+    ax.plot([0], [0], marker="*", color="crimson", markersize=10, linestyle="none")
+    ax.set(xlim=(theta[0], theta[-1]), ylim=(psi[0], psi[-1]), xlabel=r"$\theta$ (generator)",
+           ylabel=r"$\psi$ (discriminator)", aspect="equal")
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def eigenvalues(values, ax=None, discrete: bool = True, title: str | None = None, label: str | None = None,
+                marker="o"):
+    """Eigenvalues ``(k,)`` (complex) in the complex plane, with the stability boundary: the unit
+    circle for a discrete update (``discrete``), the imaginary axis for the continuous field.
+    Returns ``(fig, ax)``."""
+    fig, ax = _axes(ax, (3.6, 3.6))
+    values = np.asarray(values, dtype=complex)
+    if discrete:
+        angle = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(np.cos(angle), np.sin(angle), color="0.5", lw=0.8)
+    else:
+        ax.axvline(0, color="0.5", lw=0.8)
+    ax.axhline(0, color="0.85", lw=0.6)
+    ax.plot(values.real, values.imag, marker=marker, linestyle="none", label=label)
+    ax.set(xlabel=r"Re $\lambda$", ylabel=r"Im $\lambda$", aspect="equal")
+    if title:
+        ax.set_title(title)
+    return fig, ax

@@ -71,3 +71,18 @@ def test_compare_numbers_tuples_and_tolerance():
 def test_cases_as_kwargs_and_single_arguments():
     assert checks.check_exercise("sq", lambda x: x * x, lambda x: x ** 2, [torch.arange(3.0), 2.0]) is not None
     assert checks.check_exercise("f", lambda a, b: a - b, lambda a, b: a - b, [{"a": 1.0, "b": 2.0}])
+
+
+def test_complex_values_are_compared_by_the_modulus_of_the_difference():
+    import numpy as np
+
+    expected = np.array([1 - 0.5j, 1 + 0.5j])
+    assert checks.compare(expected + 1e-9, expected) < 1e-8
+    with pytest.raises(checks.ExerciseError, match="values differ"):
+        checks.compare(np.conj(expected), expected)  # same real parts, imaginary parts swapped
+    with pytest.raises(checks.ExerciseError, match="values differ"):
+        checks.compare(expected.real, expected)  # the imaginary part dropped
+    t = torch.tensor([1 + 2j, 3 - 1j])
+    assert checks.compare(t.clone(), t) == 0.0
+    with pytest.raises(checks.ExerciseError):
+        checks.compare(torch.conj(t).resolve_conj(), t)

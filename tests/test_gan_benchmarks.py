@@ -47,3 +47,13 @@ def test_throughput_benchmark_smoke(isolated_env, capsys):
     out = capsys.readouterr().out
     assert "| course: preloaded uint8 tensor" in out and "| tutorial: DataLoader + transforms, 0 workers" in out
     assert "course loop / fastest tutorial loop" in out
+
+
+def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
+    bench = _load("dirac_widget")
+    assert bench.main(["--fast"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "ms" not in line and "---" not in line]
+    assert len(rows) == len(bench.MOVES) + len(bench.WORST)
+    assert all(float(row.split("|")[2]) > 0 for row in rows)
+    assert "every single-control move" in out and not (isolated_env / "results").exists()

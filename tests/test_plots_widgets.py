@@ -108,3 +108,46 @@ def test_latent_walk_draws_the_line_between_two_noise_vectors():
     assert torch.allclose(seen[-1][-1], bank[2]) and walk.picture.value != first
     assert "image/png" in walk._repr_mimebundle_()
     plt.close("all")
+
+
+def test_vector_field_and_eigenvalue_plots_return_fig_ax():
+    ticks = np.linspace(-1, 1, 5)
+    t, p = np.meshgrid(ticks, ticks)
+    for stream in (True, False):
+        fig, ax = plots.vector_field(ticks, ticks, -p, t, stream=stream, title="rotation")
+        assert ax.get_title() == "rotation" and ax.get_xlim() == (-1.0, 1.0)
+    fig, ax = plots.eigenvalues(np.array([1 + 0.1j, 1 - 0.1j]), discrete=True)
+    (points,) = [line for line in ax.lines if line.get_marker() == "o"]
+    assert np.allclose(points.get_xdata(), [1, 1]) and np.allclose(points.get_ydata(), [0.1, -0.1])
+    assert len(ax.lines) == 3  # unit circle, real axis, points
+    fig, ax = plots.eigenvalues([0.5j, -0.5j], discrete=False)
+    assert any(np.allclose(line.get_xdata(), 0) for line in ax.lines[:1])  # the imaginary axis is the boundary
+    plt.close("all")
+
+
+def test_dirac_explorer_redraws_what_the_controls_say():
+    explorer = widgets.dirac_gan()
+    first = bytes(explorer.picture.value)
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and explorer.seconds > 0
+    assert "diverges" in explorer.ax_dist.get_title()  # GAN, simultaneous, no regulariser
+    assert "1.0012" in explorer.ax_eig.get_title()  # max |lambda| = sqrt(1 + 0.1^2 / 4)
+    explorer.controls["regulariser"].value = "R1"
+    assert bytes(explorer.picture.value) != first
+    assert "converges" in explorer.ax_dist.get_title() and "R1 (gamma = 0.3)" in explorer.ax_field.get_title()
+    x, y = explorer.path_line.get_data()
+    assert (x[0], y[0]) == (1.0, 1.0) and len(x) == 501
+    explorer.controls["mode"].value = "alternating"
+    explorer.controls["regulariser"].value = "none"
+    assert "circles" in explorer.ax_dist.get_title() and "1.0000" in explorer.ax_eig.get_title()
+    explorer.controls["regulariser"].value = "WGAN-GP"
+    assert "no Jacobian" in explorer.ax_eig.get_title()
+    explorer.controls["steps"].value = 20
+    assert len(explorer.path_line.get_data()[0]) == 21
+    assert "image/png" in explorer._repr_mimebundle_()  # a static picture where no widget front end runs
+    assert plt.get_fignums() == []  # its figure never goes through pyplot: nothing is shown twice
+
+
+def test_unknown_regulariser_is_named():
+    with pytest.raises(ValueError, match="R1"):
+        widgets.make_regulariser("R3", 1.0)
+    assert isinstance(widgets.make_regulariser("clipping", 0.2), widgets.dynamics.Clip)
