@@ -30,6 +30,11 @@ RECIPES = {
     "g5": dict(latent=64, width=64, batch=128, lr=2e-4, betas=(0.5, 0.999), gamma=0.0, ema=0.0, g_steps=5),
     "frozen-d": dict(latent=64, width=64, batch=128, lr=2e-4, betas=(0.5, 0.999), gamma=0.0, ema=0.0, freeze_d_after=500),
     "slow-d": dict(latent=64, width=64, batch=128, lr=2e-4, lr_d=2e-5, betas=(0.5, 0.999), gamma=0.0, ema=0.0),
+    # Wasserstein GANs (notebook 06): Gulrajani et al.'s settings (lambda 10, 5 critic steps, Adam 1e-4 (0.5, 0.9))
+    "wgan-gp": dict(latent=64, width=64, batch=64, lr=1e-4, betas=(0.5, 0.9), gamma=0.0, ema=0.0, loss="wgan-gp",
+                    lam=10.0, n_critic=5),
+    "wgan-gp-ema": dict(latent=64, width=64, batch=64, lr=1e-4, betas=(0.5, 0.9), gamma=0.0, ema=0.999, loss="wgan-gp",
+                        lam=10.0, n_critic=5),
 }
 
 
@@ -61,26 +66,31 @@ def train_recipe(s: dict, train_set, scorer, floor, seconds: float, eval_every: 
         G.train()
         return scorer.score(images)
 
+    wasserstein = s.get("loss", "ns") == "wgan-gp"
     while trained < seconds:
         start = time.perf_counter()
-        index = torch.randint(len(x_all), (s["batch"],), generator=g).to(cfg.device)
-        x = x_all[index]
-        if s["gamma"] > 0:
-            x.requires_grad_(True)
-        z = torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device)
-        fake = G(z)
-        real_logits, fake_logits = D(x), D(fake.detach())
-        loss_d = gan.discriminator_loss(real_logits, fake_logits)
-        if s["gamma"] > 0:
-            loss_d = loss_d + s["gamma"] / 2 * gan.r1_penalty(real_logits, x)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        if step < s.get("freeze_d_after", float("inf")):
-            opt_d.step()
+        for _ in range(s.get("n_critic", 1)):  # discriminator / critic steps per generator step
+            index = torch.randint(len(x_all), (s["batch"],), generator=g).to(cfg.device)
+            x = x_all[index]
+            if s["gamma"] > 0:
+                x.requires_grad_(True)
+            z = torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device)
+            fake = G(z)
+            real_logits, fake_logits = D(x), D(fake.detach())
+            if wasserstein:  # critic scores, Gulrajani et al. 2017, Algorithm 1
+                loss_d = gan.critic_loss(real_logits, fake_logits) + s["lam"] * gan.gradient_penalty(D, x, fake, g)
+            else:
+                loss_d = gan.discriminator_loss(real_logits, fake_logits)
+            if s["gamma"] > 0:
+                loss_d = loss_d + s["gamma"] / 2 * gan.r1_penalty(real_logits, x)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            if step < s.get("freeze_d_after", float("inf")):
+                opt_d.step()
         for k in range(s.get("g_steps", 1)):
-            if k > 0:
+            if k > 0 or wasserstein:  # a fresh batch for G after several critic steps
                 fake = G(torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device))
-            loss_g = gan.generator_loss_nonsaturating(D(fake))
+            loss_g = gan.generator_loss_critic(D(fake)) if wasserstein else gan.generator_loss_nonsaturating(D(fake))
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -104,6 +114,7 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=float, default=150)
     parser.add_argument("--n-eval", type=int, default=5000)
     parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--record", default="gan_mnist", help="name of the results record (a run replaces its record)")
     args = parser.parse_args(argv)
     cfg = config.setup(fast=args.fast, seed=0, device="auto")
     seconds, n_eval = (4, 500) if args.fast else (args.seconds, args.n_eval)
@@ -127,7 +138,7 @@ def main(argv=None) -> int:
         for name, seed, step, t, s in table:
             record[f"{name} seed {seed}: classifier-Fréchet / floor"] = s["frechet"] / floor
             record[f"{name} seed {seed}: entropy (nats)"] = s["entropy"]
-        results.record("gan_mnist", record, cfg)
+        results.record(args.record, record, cfg)
     return 0
 
 

@@ -3,12 +3,16 @@
     python benchmarks/gan_toys.py                         # every recipe, 3 seeds, prints a table
     python benchmarks/gan_toys.py --only r1 --seeds 0 1 2 --seconds 180
     python benchmarks/gan_toys.py --fast                  # smoke run (a few hundred steps)
+    python benchmarks/gan_toys.py --only wgan-gp-fast-ema wgan-clip --record wgan_toys   # notebook 06's recipes
 
 VEEGAN's protocol (Srivastava et al. 2017, section 5.1; ``course_utils.toys.mode_report``):
 2,500 samples; a sample is high quality within 3 sigma of its nearest mode; a mode is captured
 when it is the nearest mode of at least one high-quality sample. Every run trains for a fixed
 number of steps; its wall time is printed next to the scores. Results are recorded with
-``course_utils.results`` as ``gan_toys`` (in ``$COURSE_RESULTS``) unless ``--fast``.
+``course_utils.results`` as ``gan_toys`` (or ``--record NAME``; in ``$COURSE_RESULTS``) unless ``--fast``.
+Recipes set ``loss``: "ns" (the non-saturating GAN, default), "wgan-gp" (a critic with the gradient
+penalty of weight ``lam``) or "wgan-clip" (weights clipped to ``clip``), and ``n_critic`` steps of
+D per step of G.
 """
 
 from __future__ import annotations
@@ -37,6 +41,20 @@ RECIPES = {
                    dict(hidden=256, layers=3, noise=2, lr=5e-4, lr_end=0.0, betas=(0.5, 0.9), batch=256, gamma=0.0, steps=20000)),
     "r1-fast-ema": ("grid", "as r1-fast, samples from an EMA of G (beta 0.999)",
                     dict(hidden=256, layers=3, noise=2, lr=5e-4, lr_end=0.0, betas=(0.5, 0.9), batch=256, gamma=0.1, r1_every=4, steps=20000, ema=0.999)),
+    # Wasserstein GANs (notebook 06). Gulrajani et al.'s toy setup: 3 x 512 ReLU, Adam 1e-4 (0.5, 0.9),
+    # 5 critic steps, lambda 0.1; our faster recipe: 3 x 256, 2 critic steps, cosine-decayed 5e-4
+    "wgan-gp": ("grid", "WGAN-GP (lambda 0.1, 5 critic steps), 3 x 512 ReLU, 2-d noise, Adam 1e-4 (0.5, 0.9), batch 256",
+                dict(hidden=512, layers=3, noise=2, lr=1e-4, betas=(0.5, 0.9), batch=256, loss="wgan-gp", lam=0.1,
+                     n_critic=5, steps=2500)),
+    "wgan-gp-fast": ("grid", "WGAN-GP (lambda 1, 2 critic steps), 3 x 256, 2-d noise, Adam 5e-4 -> 0 cosine (0.5, 0.9), batch 256",
+                     dict(hidden=256, layers=3, noise=2, lr=5e-4, lr_end=0.0, betas=(0.5, 0.9), batch=256, loss="wgan-gp",
+                          lam=1.0, n_critic=2, steps=11000)),
+    "wgan-gp-fast-ema": ("grid", "as wgan-gp-fast, samples from an EMA of G (beta 0.999)",
+                         dict(hidden=256, layers=3, noise=2, lr=5e-4, lr_end=0.0, betas=(0.5, 0.9), batch=256, loss="wgan-gp",
+                              lam=1.0, n_critic=2, steps=11000, ema=0.999)),
+    "wgan-clip": ("grid", "WGAN with weight clipping (c 0.01, 5 critic steps), 3 x 256, 2-d noise, RMSprop 5e-5, batch 256",
+                  dict(hidden=256, layers=3, noise=2, lr=5e-5, batch=256, loss="wgan-clip", clip=0.01, n_critic=5,
+                       optimizer="rmsprop", steps=4000)),
     "gan-ring": ("ring", "as gan, on the ring of 8",
                  dict(hidden=128, layers=2, noise=256, lr=1e-4, betas=(0.5, 0.999), batch=512, gamma=0.0, steps=20000)),
     "r1-ring": ("ring", "as r1, on the ring of 8",
@@ -51,8 +69,15 @@ def train_toy(mixture: toys.Mixture, s: dict, seed: int, steps: int, eval_every:
     g = torch.Generator().manual_seed(seed)
     G = gan.mlp(s["noise"], 2, s["hidden"], s["layers"])
     D = gan.mlp(2, 1, s["hidden"], s["layers"])
-    opt_g = torch.optim.Adam(G.parameters(), lr=s["lr"], betas=s["betas"])
-    opt_d = torch.optim.Adam(D.parameters(), lr=s["lr"], betas=s["betas"])
+    loss = s.get("loss", "ns")
+    if loss not in ("ns", "wgan-gp", "wgan-clip"):
+        raise ValueError(f"loss must be 'ns', 'wgan-gp' or 'wgan-clip', got {loss!r}")
+    if s.get("optimizer", "adam") == "rmsprop":  # the WGAN paper's choice (Arjovsky et al. 2017, Algorithm 1)
+        opt_g = torch.optim.RMSprop(G.parameters(), lr=s["lr"])
+        opt_d = torch.optim.RMSprop(D.parameters(), lr=s["lr"])
+    else:
+        opt_g = torch.optim.Adam(G.parameters(), lr=s["lr"], betas=s["betas"])
+        opt_d = torch.optim.Adam(D.parameters(), lr=s["lr"], betas=s["betas"])
     ema = gan.EMA(G, s["ema"]) if s.get("ema") else None
     # optional cosine decay of both learning rates to lr_end over the run
     schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=steps, eta_min=s["lr_end"])
@@ -67,18 +92,28 @@ def train_toy(mixture: toys.Mixture, s: dict, seed: int, steps: int, eval_every:
 
     start = time.perf_counter()
     for step in range(steps):
-        penalise = s["gamma"] > 0 and step % every == 0
-        x = mixture.sample(s["batch"], g).requires_grad_(penalise)
-        z = torch.randn(s["batch"], s["noise"], generator=g)
-        real_logits = D(x).squeeze(1)
-        fake_logits = D(G(z).detach()).squeeze(1)
-        loss_d = gan.discriminator_loss(real_logits, fake_logits)
-        if penalise:
-            loss_d = loss_d + every * s["gamma"] / 2 * gan.r1_penalty(real_logits, x)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        loss_g = gan.generator_loss_nonsaturating(D(G(z)).squeeze(1))
+        for _ in range(s.get("n_critic", 1)):  # discriminator / critic steps per generator step
+            penalise = s.get("gamma", 0) > 0 and step % every == 0
+            x = mixture.sample(s["batch"], g).requires_grad_(penalise)
+            z = torch.randn(s["batch"], s["noise"], generator=g)
+            real_logits = D(x).squeeze(1)
+            fake = G(z).detach()
+            fake_logits = D(fake).squeeze(1)
+            if loss == "ns":
+                loss_d = gan.discriminator_loss(real_logits, fake_logits)
+            else:  # the critic of a WGAN: scores, not logits
+                loss_d = gan.critic_loss(real_logits, fake_logits)
+            if penalise:
+                loss_d = loss_d + every * s["gamma"] / 2 * gan.r1_penalty(real_logits, x)
+            if loss == "wgan-gp":
+                loss_d = loss_d + s["lam"] * gan.gradient_penalty(D, x, fake, g)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            if loss == "wgan-clip":
+                gan.clip_weights(D, s["clip"])
+        fake_scores = D(G(z)).squeeze(1)
+        loss_g = gan.generator_loss_nonsaturating(fake_scores) if loss == "ns" else gan.generator_loss_critic(fake_scores)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -99,6 +134,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, help="override every recipe's number of steps")
     parser.add_argument("--curve", type=int, default=0, help="also print the scores every N steps")
     parser.add_argument("--fast", action="store_true", help="smoke run: 200 steps, one seed, nothing recorded")
+    parser.add_argument("--record", default="gan_toys", help="name of the results record (a run replaces its record)")
     args = parser.parse_args(argv)
     seeds = args.seeds[:1] if args.fast else args.seeds
     print("| recipe | seed | steps | seconds | modes | high quality (%) | KL(hist || uniform) |")
@@ -130,7 +166,7 @@ def main(argv=None) -> int:
             metrics[f"{label}: high quality (%)"] = q
             metrics[f"{label}: high quality, worst seed (%)"] = qmin
             metrics[f"{label}: seconds per run"] = t
-        results.record("gan_toys", metrics)
+        results.record(args.record, metrics)
     return 0
 
 

@@ -199,6 +199,18 @@ def class_means(images: torch.Tensor, labels: torch.Tensor, num_classes: int) ->
     return (sums / counts[:, None]).reshape(num_classes, *images.shape[1:])
 
 
+def stacked(images: torch.Tensor, labels: torch.Tensor, n: int, channels: int = 3,
+            generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stacked MNIST (Metz et al. 2017; Srivastava et al. 2017): ``n`` images whose ``channels``
+    channels are independent random images of ``images`` ``(N, 1, H, W)``, so that with 10
+    classes there are 10 ** channels modes (1,000 for three). Returns the images
+    ``(n, channels, H, W)`` and the class of each channel, ``(n, channels)`` int64."""
+    if images.dim() != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
+    index = torch.randint(len(images), (n, channels), generator=generator).to(images.device)
+    return images[index.reshape(-1)].reshape(n, channels, *images.shape[2:]), labels.to(images.device)[index]
+
+
 # ---------------------------------------------------------------------------------------------
 # MNIST and Fashion-MNIST: idx files
 

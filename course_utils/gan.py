@@ -1,5 +1,5 @@
 """GAN pieces shared by notebooks 04-07: the reference losses (the exercises of 04), the R1
-penalty, small networks for the 2-D toys and for 28 x 28 images, and an exponential moving
+penalty, the Wasserstein critic's loss, gradient penalty and weight clipping, small networks for the 2-D toys and for 28 x 28 images, and an exponential moving
 average of the generator's weights.
 
 Every loss takes the discriminator's *logits* l = log(D / (1 - D)), so D = sigmoid(l): written
@@ -63,6 +63,45 @@ def r1_term(D: nn.Module, x: torch.Tensor, gamma: float) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
+# Wasserstein GANs (Arjovsky, Chintala & Bottou 2017; Gulrajani et al. 2017). The critic f outputs
+# unbounded scores, not logits: it maximises E_data[f(x)] - E_z[f(G(z))], which for a 1-Lipschitz
+# f estimates W1(P_r, P_g) (Kantorovich-Rubinstein duality); the generator minimises -E_z[f(G(z))].
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E_z[f(G(z))] - E_data[f(x)]: the critic's loss, to minimise (the negated W1 estimate).
+    real_scores, fake_scores: ``(B,)`` or ``(B, 1)``. Returns a scalar."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def generator_loss_critic(fake_scores: torch.Tensor) -> torch.Tensor:
+    """-E_z[f(G(z))]: the WGAN generator's loss (Arjovsky et al. 2017, Algorithm 1)."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None,
+                     centre: float = 1.0) -> torch.Tensor:
+    """E_xhat[(||grad_x f(xhat)||_2 - centre)^2] at xhat = eps x + (1 - eps) x_fake, eps ~ U[0, 1]
+    per sample (Gulrajani et al. 2017, eq. 3, without the lambda factor). real, fake: ``(B, ...)``
+    of one shape (fake is detached: the penalty trains the critic only). Returns a scalar that
+    can be back-propagated into the critic (``create_graph=True``)."""
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake batches must have one shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    eps = torch.rand(shape, generator=generator).to(real.device, real.dtype)
+    xhat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(xhat).sum(), xhat, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - centre).pow(2).mean()
+
+
+@torch.no_grad()
+def clip_weights(critic: nn.Module, c: float) -> None:
+    """WGAN weight clipping: every parameter of the critic into [-c, c], in place (Algorithm 1)."""
+    for p in critic.parameters():
+        p.clamp_(-c, c)
+
+
+# ---------------------------------------------------------------------------------------------
 # Networks
 
 
@@ -79,16 +118,17 @@ class DCGenerator(nn.Module):
     """DCGAN-style generator for 28 x 28 images (Radford et al. 2016, scaled down).
 
     z ``(B, latent)`` -> linear to ``(B, 2w, 7, 7)`` -> BN, ReLU -> transposed conv to 14 x 14 (w)
-    -> BN, ReLU -> transposed conv to 28 x 28 (1 channel) -> sigmoid: images ``(B, 1, 28, 28)`` in (0, 1).
+    -> BN, ReLU -> transposed conv to 28 x 28 -> sigmoid: images ``(B, channels, 28, 28)`` in (0, 1)
+    (channels = 3 for stacked MNIST).
     """
 
-    def __init__(self, latent: int = 64, width: int = 64):
+    def __init__(self, latent: int = 64, width: int = 64, channels: int = 1):
         super().__init__()
         self.latent = latent
         self.project = nn.Sequential(nn.Linear(latent, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
         self.body = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+            nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
         )
         self.width = width
 
@@ -98,16 +138,16 @@ class DCGenerator(nn.Module):
 
 
 class DCDiscriminator(nn.Module):
-    """DCGAN-style discriminator: images ``(B, 1, 28, 28)`` -> logits ``(B,)``.
+    """DCGAN-style discriminator: images ``(B, channels, 28, 28)`` -> logits ``(B,)``.
 
     Two strided 4 x 4 convolutions (w, 2w channels) with LeakyReLU(0.2), then a linear layer.
     No batch norm, so that penalties on input gradients (R1, WGAN-GP) stay per-sample.
     """
 
-    def __init__(self, width: int = 64):
+    def __init__(self, width: int = 64, channels: int = 1):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
             nn.Flatten(), nn.Linear(2 * width * 49, 1),
         )

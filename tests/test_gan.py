@@ -53,6 +53,11 @@ def test_networks_shapes_and_ranges():
     x = gen(torch.randn(4, 8))
     assert x.shape == (4, 1, 28, 28) and x.min() > 0 and x.max() < 1
     assert disc(x).shape == (4,)
+    # three channels for stacked MNIST; one channel keeps the parameter names and shapes of before
+    gen3, disc3 = gan.DCGenerator(latent=8, width=8, channels=3), gan.DCDiscriminator(width=8, channels=3)
+    assert gen3(torch.randn(2, 8)).shape == (2, 3, 28, 28) and disc3(torch.rand(2, 3, 28, 28)).shape == (2,)
+    assert {k: v.shape for k, v in gen.state_dict().items()} == {
+        k: v.shape for k, v in gan.DCGenerator(latent=8, width=8, channels=1).state_dict().items()}
 
 
 def test_ema_follows_the_formula():

@@ -28,16 +28,17 @@ def test_toy_benchmark_prints_one_row_per_run_and_a_summary(isolated_env, capsys
 
 def test_every_toy_recipe_names_a_mixture_and_known_settings():
     toys_bench = _load("gan_toys")
-    known = {"hidden", "layers", "noise", "lr", "lr_end", "betas", "batch", "gamma", "r1_every", "steps", "ema"}
+    known = {"hidden", "layers", "noise", "lr", "lr_end", "betas", "batch", "gamma", "r1_every", "steps", "ema",
+             "loss", "n_critic", "lam", "clip", "optimizer"}
     for kind, _, settings in toys_bench.RECIPES.values():
         assert kind in toys_bench.MIXTURES and set(settings) <= known
 
 
 def test_mnist_benchmark_smoke(isolated_env, capsys):
     bench = _load("gan_mnist")
-    assert bench.main(["--fast", "--only", "frozen-d"]) == 0
+    assert bench.main(["--fast", "--only", "frozen-d", "wgan-gp"]) == 0
     out = capsys.readouterr().out
-    assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out
+    assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out and "| wgan-gp | 0 |" in out
 
 
 def test_throughput_benchmark_smoke(isolated_env, capsys):
@@ -57,3 +58,18 @@ def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
     assert len(rows) == len(bench.MOVES) + len(bench.WORST)
     assert all(float(row.split("|")[2]) > 0 for row in rows)
     assert "every single-control move" in out and not (isolated_env / "results").exists()
+
+
+def test_toy_benchmark_runs_the_wasserstein_recipes(isolated_env, capsys):
+    toys_bench = _load("gan_toys")
+    wasserstein = [name for name, (_, _, s) in toys_bench.RECIPES.items() if s.get("loss", "ns") != "ns"]
+    assert {"wgan-gp", "wgan-clip"} <= set(wasserstein)
+    assert toys_bench.main(["--fast", "--only", *wasserstein]) == 0
+    out = capsys.readouterr().out
+    assert all(f"| {name} | 0 | 200 |" in out for name in wasserstein)
+
+
+def test_toy_benchmark_rejects_an_unknown_loss():
+    toys_bench = _load("gan_toys")
+    with pytest.raises(ValueError, match="wgan-gp"):
+        toys_bench.train_toy(toys_bench.MIXTURES["grid"](), {**toys_bench.RECIPES["gan"][2], "loss": "hinge"}, 0, 2)
