@@ -339,13 +339,13 @@ class DiracExplorer(FigureControls):
             lam = dynamics.eigenvalues(dynamics.update_jacobian(f, h, reg, mode, d_steps))
             radius = np.abs(lam).max()
             self.eig_dots.set_data(lam.real, lam.imag)
-            span = max(1.3, np.abs(lam).max() * 1.1)
+            # the unit circle and every eigenvalue in view
+            reach = max(1.3, np.abs(lam.real).max() + 0.1, np.abs(lam.imag).max() + 0.1)
             eig_title = f"eigenvalues at (0, 0): max |λ| = {radius:.4f}"
         except ValueError:  # WGAN-GP: no Jacobian at the equilibrium
             self.eig_dots.set_data([], [])
-            span, eig_title = 1.3, "no Jacobian at (0, 0) (WGAN-GP)"
-        self.ax_eig.set(xlim=(1 - span if span > 1.3 else -span, 1 + span * 0.3 if span > 1.3 else span),
-                        ylim=(-span, span))
+            reach, eig_title = 1.3, "no Jacobian at (0, 0) (WGAN-GP)"
+        self.ax_eig.set(xlim=(-reach, reach), ylim=(-reach, reach))
         self.ax_eig.set_title(eig_title, fontsize=10)
         name = objective + ("" if regulariser == "none" else f" + {regulariser} ({REGULARISERS[regulariser][1]} = {weight:.3g})")
         self.ax_field.set_title(f"{name}, {mode}", fontsize=10)

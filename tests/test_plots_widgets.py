@@ -151,3 +151,15 @@ def test_unknown_regulariser_is_named():
     with pytest.raises(ValueError, match="R1"):
         widgets.make_regulariser("R3", 1.0)
     assert isinstance(widgets.make_regulariser("clipping", 0.2), widgets.dynamics.Clip)
+
+
+def test_dirac_explorer_keeps_every_eigenvalue_in_view():
+    explorer = widgets.dirac_gan()
+    # R1 with gamma 5 and h 0.5: one eigenvalue of the update near -1.47, outside the unit circle
+    explorer.controls["regulariser"].value = "R1"
+    explorer.controls["weight"].value = 5.0
+    explorer.controls["h"].value = 0.5
+    x, y = explorer.eig_dots.get_data()
+    (left, right), (bottom, top) = explorer.ax_eig.get_xlim(), explorer.ax_eig.get_ylim()
+    assert min(x) < -1.3 and all(left < v < right for v in x) and all(bottom < v < top for v in y)
+    assert left <= -1.3 and right >= 1.3  # and the whole unit circle
