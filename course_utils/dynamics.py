@@ -117,10 +117,6 @@ class Regulariser:
     def psi_term(self, theta, psi):
         return 0.0
 
-    def psi_term_derivative(self, theta, psi):
-        """d psi_term / d psi (psi_term never depends on theta here)."""
-        return np.zeros_like(psi)
-
     def project(self, psi):
         return psi
 
@@ -136,9 +132,6 @@ class R1(Regulariser):
 
     def psi_term(self, theta, psi):
         return -self.gamma * psi
-
-    def psi_term_derivative(self, theta, psi):
-        return np.full_like(psi, -self.gamma)
 
 
 class R2(R1):
@@ -160,9 +153,6 @@ class GradientPenalty(Regulariser):
 
     def psi_term(self, theta, psi):
         return -self.gamma * (np.abs(psi) - self.g0) * np.sign(psi)
-
-    def psi_term_derivative(self, theta, psi):
-        return np.full_like(psi, -self.gamma)  # away from psi = 0, where it jumps by 2 gamma g0
 
 
 class Clip(Regulariser):
@@ -389,12 +379,6 @@ def verdict(path: np.ndarray, tolerance: float = 1e-2) -> str:
     if late.max() < 0.95 * early.min():
         return "approaches"
     return "circles"
-
-
-def unit_circle(n: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Points (x, y) of the unit circle, for eigenvalue plots."""
-    angle = np.linspace(0, 2 * math.pi, n)
-    return np.cos(angle), np.sin(angle)
 
 
 # ---------------------------------------------------------------------------------------------

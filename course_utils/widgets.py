@@ -279,25 +279,20 @@ class DiracExplorer(FigureControls):
         self.ax_field, self.ax_dist, self.ax_eig = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1.3, 1]})
         grid_theta, grid_psi = np.meshgrid(self.ticks, self.ticks)
         self.grid = grid_theta, grid_psi
-        self.arrows = self.ax_field.quiver(grid_theta, grid_psi, grid_theta, grid_psi, color="0.6", angles="xy",
-                                           pivot="mid")
-        self.ax_field.plot([0], [0], marker="*", color="crimson", markersize=10, linestyle="none")
+        # the panels start as the course's plots; their moving parts are then updated in place
+        plots.vector_field(self.ticks, self.ticks, grid_theta, grid_psi, ax=self.ax_field, stream=False)
+        self.arrows = self.ax_field.collections[-1]
         (self.path_line,) = self.ax_field.plot([], [], color="C0", lw=1.2)
         (self.start_dot,) = self.ax_field.plot([], [], "o", color="C0")
-        self.ax_field.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel=r"$\theta$", ylabel=r"$\psi$",
-                          aspect="equal")
         (self.dist_line,) = self.ax_dist.semilogy([], [], color="C0")
         self.ax_dist.set(xlabel="step", ylabel="distance to (0, 0)")
         # plain-text labels and no minor ticks: mathtext tick labels cost ~15 ms a redraw
         self.ax_dist.yaxis.set_minor_locator(ticker.NullLocator())
         self.ax_dist.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
         self.ax_dist.grid(alpha=0.3)
-        circle = dynamics.unit_circle()
-        self.ax_eig.plot(*circle, color="0.5", lw=0.8)
-        self.ax_eig.axhline(0, color="0.85", lw=0.6)
-        self.ax_eig.axvline(0, color="0.85", lw=0.6)
-        (self.eig_dots,) = self.ax_eig.plot([], [], "o", color="C3")
-        self.ax_eig.set(xlabel=r"Re $\lambda$", ylabel=r"Im $\lambda$", aspect="equal")
+        plots.eigenvalues([], ax=self.ax_eig)
+        self.eig_dots = self.ax_eig.lines[-1]
+        self.eig_dots.set_color("C3")
         self.fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.88, wspace=0.3)
         for ax in (self.ax_field, self.ax_dist, self.ax_eig):
             ax.title.set_y(1.0)  # a fixed title position saves a layout pass per redraw

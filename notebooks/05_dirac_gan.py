@@ -319,13 +319,11 @@ for col, (name, (objective, reg, mode, d_steps)) in enumerate(SETUPS.items()):
     path = dynamics.trajectory(objective, 1.0, 1.0, H, STEPS, reg, mode, d_steps)
     ax = axes[0, col]
     small = np.linspace(-2, 2, 15)
-    st, sp = np.meshgrid(small, small)
-    vt, vp = dynamics.field(objective, st, sp, reg)
-    norm = np.hypot(vt, vp) + 1e-12
-    ax.quiver(st, sp, vt / norm, vp / norm, color="0.7", angles="xy", pivot="mid")
+    vt, vp = dynamics.field(objective, *np.meshgrid(small, small), reg)
+    norm = np.hypot(vt, vp) + 1e-12  # unit arrows: directions only
+    plots.vector_field(small, small, vt / norm, vp / norm, ax=ax, stream=False, color="0.7")
     ax.plot(path[:, 0], path[:, 1], lw=0.8)
-    ax.plot([0], [0], "*", color="crimson")
-    ax.set(xlim=(-2, 2), ylim=(-2, 2), aspect="equal", xticks=[], yticks=[])
+    ax.set(xticks=[], yticks=[], xlabel="", ylabel="")
     ax.set_title(name, fontsize=9)
     try:
         lam = dynamics.eigenvalues(dynamics.update_jacobian(objective, H, reg, mode, d_steps))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -91,15 +92,16 @@ def lab(tmp_path):
 
 def _run_all_and_wait(page, timeout_s: float) -> None:
     page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
-    # the kernel must be up before running: its status shows in the toolbar
-    page.wait_for_function("() => document.querySelector('.jp-Notebook') !== null", timeout=60_000)
+    # Run All only once the kernel is up (the status bar says "| Idle"): before that it can be lost
+    page.get_by_text(re.compile(r"\| Idle")).first.wait_for(timeout=120_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # done when the last code cell shows its execution count and no cell is queued or running
+    last_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").last
     deadline = time.time() + timeout_s
-    time.sleep(2)
     while time.time() < deadline:
-        busy = page.locator(".jp-InputPrompt", has_text="[*]").count()
-        if busy == 0:
+        finished = re.fullmatch(r"\[\d+\]:?", last_prompt.inner_text().strip())
+        if finished and page.locator(".jp-InputPrompt", has_text="[*]").count() == 0:
             return
         time.sleep(1)
     raise AssertionError(f"cells still running after {timeout_s:.0f} s")
