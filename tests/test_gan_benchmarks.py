@@ -41,6 +41,18 @@ def test_mnist_benchmark_smoke(isolated_env, capsys):
     assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out and "| wgan-gp | 0 |" in out
 
 
+def test_stacked_mnist_benchmark_smoke(isolated_env, capsys):
+    bench = _load("gan_mnist")
+    assert bench.main(["--fast", "--stacked", "--only", "wgan-gp"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| wgan-gp | 0 |"))
+    modes, kl = int(row.split("|")[6]), float(row.split("|")[7])
+    assert 1 <= modes <= 1000 and 0.0 <= kl <= 6.91  # KL <= log 1000
+    floor = next(line for line in out.splitlines() if line.startswith("| real stacked MNIST"))
+    assert int(floor.split("|")[6]) > 300  # 500 real images cover hundreds of the 1,000 modes
+    assert "| published: PacDCGAN2 (PacGAN Table 2) |" in out and not (isolated_env / "results").exists()
+
+
 def test_throughput_benchmark_smoke(isolated_env, capsys):
     pytest.importorskip("torchvision")
     bench = _load("gan_throughput")

@@ -65,6 +65,27 @@ def test_gradient_penalty_matches_finite_differences(shape):
     assert critic[1].weight.grad is not None and critic[3].weight.grad is not None  # (biases do not move grad_x)
 
 
+def test_finite_difference_penalty_agrees_with_autograd_and_a_closed_form():
+    torch.manual_seed(1)
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 12), torch.nn.Tanh(), torch.nn.Linear(12, 1)).double()
+    real, fake = torch.randn(5, 2, 4, dtype=torch.float64), torch.randn(5, 2, 4, dtype=torch.float64)
+    eps = torch.rand(5, dtype=torch.float64)
+    by_fd = gan.gradient_penalty_fd(critic, real, fake, eps)
+    assert by_fd.item() == pytest.approx(gan.gradient_penalty(critic, real, fake, eps=eps).item(), rel=1e-7)
+    xhat = eps[:, None, None] * real + (1 - eps[:, None, None]) * fake
+    assert by_fd.item() == pytest.approx(_finite_difference_gp(critic, xhat).item(), rel=1e-9)
+    # a linear critic f(x) = w.x has gradient w everywhere: penalty (||w|| - centre)^2
+    linear = torch.nn.Linear(3, 1).double()
+    norm = linear.weight.norm().item()
+    x, y = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    for centre in (0.0, 1.0):
+        assert gan.gradient_penalty_fd(linear, x, y, torch.rand(4, dtype=torch.float64), centre=centre).item() == \
+            pytest.approx((norm - centre) ** 2, rel=1e-8)
+    # a wrong penalty (squared norm, no centring) is told apart
+    wrong = (gan.gradient_penalty(critic, real, fake, eps=eps, centre=0.0)).item()
+    assert abs(wrong - by_fd.item()) > 1e-3
+
+
 def test_gradient_penalty_is_zero_for_a_unit_slope_critic_and_checks_shapes():
     critic = torch.nn.Linear(3, 1, bias=False)
     with torch.no_grad():
@@ -74,6 +95,14 @@ def test_gradient_penalty_is_zero_for_a_unit_slope_critic_and_checks_shapes():
     assert gan.gradient_penalty(critic, x, y, centre=0.0).item() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="one shape"):
         gan.gradient_penalty(critic, x, y[:4])
+    # one-sided (WGAN-LP): slopes below the centre cost nothing, slopes above cost as before
+    with torch.no_grad():
+        critic.weight.mul_(0.5)
+    assert gan.gradient_penalty(critic, x, y).item() == pytest.approx(0.25)
+    assert gan.gradient_penalty(critic, x, y, one_sided=True).item() == 0.0
+    with torch.no_grad():
+        critic.weight.mul_(6.0)  # norm 3
+    assert gan.gradient_penalty(critic, x, y, one_sided=True).item() == pytest.approx(4.0)
     assert not x.requires_grad and not y.requires_grad
 
 
@@ -129,3 +158,49 @@ def test_stacked_modes_reads_each_channel_with_the_classifier():
     images = torch.tensor([[0.05, 0.55, 0.95], [0.15, 0.15, 0.15]])[:, :, None, None].expand(2, 3, 28, 28)
     report = metrics.stacked_modes(ByIntensity(), images)
     assert report["modes"] == 2 and report["counts"][59] == 1 and report["counts"][111] == 1
+
+
+def _w1_cases():
+    g = torch.Generator().manual_seed(0)
+    return [(torch.randn(100, generator=g, dtype=torch.float64), 2 + torch.rand(100, generator=g, dtype=torch.float64)),
+            (torch.randn(257, generator=g, dtype=torch.float64), 0.5 + 3 * torch.randn(257, generator=g, dtype=torch.float64))]  # CDFs cross
+
+
+def test_w1_checker_accepts_sorted_samples_and_rejects_unsorted_or_mean_differences():
+    from course_utils import checks
+
+    reference = lambda x, y: torch.tensor(metrics.wasserstein_1d(x, y), dtype=x.dtype)  # noqa: E731  (notebook 06, exercise 1)
+    right = lambda x, y: (x.sort().values - y.sort().values).abs().mean()  # noqa: E731
+    assert checks.check_exercise("w1_sorted", right, reference, _w1_cases(), atol=1e-9) is right
+    for wrong in (lambda x, y: (x - y).abs().mean(),  # pairs the points in their given order
+                  lambda x, y: (x.mean() - y.mean()).abs()):  # a lower bound only
+        with pytest.raises(checks.ExerciseError):
+            checks.check_exercise("w1_sorted", wrong, reference, _w1_cases(), atol=1e-9)
+
+
+def test_gradient_penalty_checker_accepts_the_autograd_version_and_rejects_wrong_ones():
+    from course_utils import checks
+
+    torch.manual_seed(0)
+    f_points = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1)).double()
+    f_images = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.Tanh(), torch.nn.Flatten(), torch.nn.Linear(48, 1)).double()
+    cases = [(f_points, torch.randn(32, 2, dtype=torch.float64), 3 * torch.randn(32, 2, dtype=torch.float64),
+              torch.rand(32, dtype=torch.float64)),
+             (f_images, torch.rand(3, 1, 6, 6, dtype=torch.float64), torch.rand(3, 1, 6, 6, dtype=torch.float64),
+              torch.rand(3, dtype=torch.float64))]
+    reference = lambda *case: gan.gradient_penalty_fd(*case)  # noqa: E731  (notebook 06, exercise 2)
+    right = lambda critic, real, fake, eps: gan.gradient_penalty(critic, real, fake, eps=eps)  # noqa: E731
+    assert checks.check_exercise("gradient_penalty", right, reference, cases, atol=1e-6) is right
+
+    def squared_norm(critic, real, fake, eps):  # (||g||^2 - 1)^2 instead of (||g|| - 1)^2
+        xhat = (eps.reshape((-1,) + (1,) * (real.dim() - 1)) * real + (1 - eps.reshape((-1,) + (1,) * (real.dim() - 1))) * fake)
+        xhat.requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(xhat).sum(), xhat, create_graph=True)
+        return (grad.flatten(1).pow(2).sum(1) - 1).pow(2).mean()
+
+    def one_eps(critic, real, fake, eps):  # one mixing weight for the whole batch
+        return gan.gradient_penalty(critic, real, fake, eps=torch.full_like(eps, float(eps[0])))
+
+    for wrong in (squared_norm, one_eps, lambda c, r, f, e: gan.gradient_penalty(c, r, f, eps=e, centre=0.0)):
+        with pytest.raises(checks.ExerciseError):
+            checks.check_exercise("gradient_penalty", wrong, reference, cases, atol=1e-6)
