@@ -106,8 +106,8 @@ def gradient_penalty_fd(critic: nn.Module, real: torch.Tensor, fake: torch.Tenso
     (f(xhat + h e_i) - f(xhat - h e_i)) / 2h for every coordinate i: an independent reference
     for checking ``gradient_penalty`` (no autograd, no graph). Use a float64 critic and small
     inputs: it costs 2 x (numbers per sample) critic calls. eps: ``(B,)``. Returns a scalar."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    xhat = eps.reshape(shape).to(real.dtype) * real + (1 - eps.reshape(shape).to(real.dtype)) * fake
+    eps = eps.reshape((real.shape[0],) + (1,) * (real.dim() - 1)).to(real.dtype)
+    xhat = eps * real + (1 - eps) * fake
     flat = xhat.flatten(1)
     grad = torch.zeros_like(flat)
     for i in range(flat.shape[1]):

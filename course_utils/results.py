@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import torch
 
 from course_utils import config, storage
@@ -79,6 +80,13 @@ def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
 def load(folder) -> list[dict]:
     """Every record in ``folder``, sorted by notebook."""
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
+
+
+def spread(values) -> str:
+    """'mean ± sd' of per-seed values (sample sd, ddof 1; 0 for a single value), for the
+    notebooks' over-seeds tables."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():6.2f} ± {values.std(ddof=1) if len(values) > 1 else 0:5.2f}"
 
 
 def _fmt(value) -> str:

@@ -556,11 +556,6 @@ plt.tight_layout()
 plt.show()
 
 # %%
-def spread(values):
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():6.2f} ± {values.std(ddof=1) if len(values) > 1 else 0:5.2f}"
-
-
 def report(runs, gamma, panels, title):
     """Print mean ± sd over seeds of each panel's key at the last evaluation (and seconds per run),
     for gamma = 0 and the given gamma, then plot every seed over training, one panel per key plus
@@ -572,7 +567,7 @@ def report(runs, gamma, panels, title):
     seconds = {g_: float(np.mean([runs[(g_, s)].seconds for s in seeds])) for g_ in gammas}
     print(f"{title}, seeds {seeds}: last evaluation, mean ± sd over seeds")
     for k, _, _ in panels:
-        print(f"{k:16s} " + "   ".join(f"gamma {g_:<5g}: {spread(table[g_][k])}" for g_ in gammas))
+        print(f"{k:16s} " + "   ".join(f"gamma {g_:<5g}: {results.spread(table[g_][k])}" for g_ in gammas))
     print("seconds per run:", ", ".join(f"gamma {g_:g}: {v:.0f} s" for g_, v in seconds.items()))
     fig, axes = plt.subplots(1, len(panels), figsize=(14, 3.4))
     for g_, colour in zip(gammas, ("C0", "C1")):

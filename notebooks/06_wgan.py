@@ -98,12 +98,6 @@ cfg = config.setup(fast=FAST, seed=SEED, device=DEVICE)
 seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 
 
-def spread(values):
-    """'mean ± sd' over seeds (sd 0 for one seed)."""
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():6.2f} ± {values.std(ddof=1) if len(values) > 1 else 0:5.2f}"
-
-
 # %% [markdown]
 # ## 1. When the supports do not overlap
 #
@@ -677,7 +671,8 @@ def toy_table(task):
         h = [toy_runs[(task, method, s)] for s in seeds]
         table[method] = {"modes": np.array([x["modes"][-1] for x in h]), "high_quality": np.array([x["high_quality"][-1] for x in h]),
                          "seconds": float(np.mean([x.seconds for x in h]))}
-        print(f"  {method:10s} modes {spread(table[method]['modes'])}   high quality (%) {spread(table[method]['high_quality'])}"
+        print(f"  {method:10s} modes {results.spread(table[method]['modes'])}   "
+              f"high quality (%) {results.spread(table[method]['high_quality'])}"
               f"   {table[method]['seconds']:5.0f} s per run")
     return table
 
@@ -802,8 +797,8 @@ for method in mnist_recipes:
     h = [mnist_runs[(method, s)] for s in seeds]
     mnist_table[method] = {k: np.array([x[k][-1] for x in h]) for k in ("frechet_x_floor", "entropy", "digits")}
     mnist_table[method]["seconds"] = float(np.mean([x.seconds for x in h]))
-    print(f"  {method:10s} classifier-Fréchet / floor {spread(mnist_table[method]['frechet_x_floor'])}   "
-          f"entropy {spread(mnist_table[method]['entropy'])}   digits {spread(mnist_table[method]['digits'])}   "
+    print(f"  {method:10s} classifier-Fréchet / floor {results.spread(mnist_table[method]['frechet_x_floor'])}   "
+          f"entropy {results.spread(mnist_table[method]['entropy'])}   digits {results.spread(mnist_table[method]['digits'])}   "
           f"{mnist_table[method]['seconds']:4.0f} s per run")
 
 # the predicted-digit histograms behind "digits" and "entropy", seed SEED, against the test set's

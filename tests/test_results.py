@@ -38,3 +38,8 @@ def test_unwritable_results_folder_is_named_with_its_setting(isolated_env, monke
     monkeypatch.setenv("COURSE_OUTPUT", str(blocker / "outputs"))
     with pytest.raises(PermissionError, match="Set COURSE_OUTPUT|set COURSE_OUTPUT"):
         results.record("01_x", {"a": 1.0})
+
+
+def test_spread_is_mean_and_sample_sd():
+    assert results.spread([1.0, 2.0, 3.0]) == "  2.00 ±  1.00"
+    assert results.spread([4]) == "  4.00 ±  0.00"
