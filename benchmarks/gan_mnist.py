@@ -5,6 +5,7 @@ floor), digit coverage and speed, over training time.
     python benchmarks/gan_mnist.py --only ns-ema --seconds 900 --seeds 0 1 2
     python benchmarks/gan_mnist.py --fast                   # smoke run
     python benchmarks/gan_mnist.py --stacked --only ns wgan-gp --seconds 600   # stacked MNIST, 1,000 modes
+    python benchmarks/gan_mnist.py --only ns-lens ns --record tempered_mnist  # the tempered GAN (notebook 07)
 
 Each recipe trains for ``--seconds`` of wall time (the budget the course states), scoring 5,000
 samples against the 10,000 test images every ``--eval-every`` seconds with
@@ -27,7 +28,7 @@ import time
 
 import torch
 
-from course_utils import config, data, gan, metrics, results
+from course_utils import config, data, gan, metrics, results, tempered
 
 RECIPES = {
     # name: settings (loss: ns = non-saturating; gamma: R1 weight; ema: beta or 0)
@@ -43,6 +44,10 @@ RECIPES = {
                     lam=10.0, n_critic=5),
     "wgan-gp-ema": dict(latent=64, width=64, batch=64, lr=1e-4, betas=(0.5, 0.9), gamma=0.0, ema=0.999, loss="wgan-gp",
                         lam=10.0, n_critic=5),
+    # tempered GAN (notebook 07): "ns" plus a lens whose weight lambda falls to 0 over the first
+    # k_share of the time budget (the schedule runs on training seconds here, not steps)
+    "ns-lens": dict(latent=64, width=64, batch=128, lr=2e-4, betas=(0.5, 0.999), gamma=0.0, ema=0.0, lens_lr=1e-3,
+                    k_share=0.5),
 }
 
 
@@ -96,17 +101,21 @@ def train_recipe(s: dict, train_set, scorer, floor, seconds: float, eval_every: 
         return metrics.stacked_modes(scorer.classifier, images) if stacked else scorer.score(images)
 
     wasserstein = s.get("loss", "ns") == "wgan-gp"
+    lens = tempered.image_lens(channels).to(cfg.device) if "lens_lr" in s else None
+    opt_l = torch.optim.Adam(lens.parameters(), lr=s["lens_lr"], betas=s["betas"]) if lens is not None else None
     while trained < seconds:
         start = time.perf_counter()
+        lam = tempered.lambda_schedule(trained, s["k_share"] * seconds) if lens is not None else 0.0
         for _ in range(s.get("n_critic", 1)):  # discriminator / critic steps per generator step
             x = real_batch()
             if s["gamma"] > 0:
                 x.requires_grad_(True)
+            shown = lens(x).detach() if lam > 0 else x  # the tempered GAN's D sees L(x) while lambda > 0
             z = torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device)
             fake = G(z)
-            real_logits, fake_logits = D(x), D(fake.detach())
+            real_logits, fake_logits = D(shown), D(fake.detach())
             if wasserstein:  # critic scores, Gulrajani et al. 2017, Algorithm 1
-                loss_d = gan.critic_loss(real_logits, fake_logits) + s["lam"] * gan.gradient_penalty(D, x, fake, g)
+                loss_d = gan.critic_loss(real_logits, fake_logits) + s["lam"] * gan.gradient_penalty(D, shown, fake, g)
             else:
                 loss_d = gan.discriminator_loss(real_logits, fake_logits)
             if s["gamma"] > 0:
@@ -115,6 +124,13 @@ def train_recipe(s: dict, train_set, scorer, floor, seconds: float, eval_every: 
             loss_d.backward()
             if step < s.get("freeze_d_after", float("inf")):
                 opt_d.step()
+        if lam > 0:  # the lens's step against the D just updated (tempered.train_gan does the same per step)
+            lensed = lens(x)
+            loss_l = tempered.lens_loss(D(lensed).view(-1), fake_logits.detach().view(-1), lensed, x, lam,
+                                        gan.critic_loss if wasserstein else gan.discriminator_loss)
+            opt_l.zero_grad(set_to_none=True)
+            loss_l.backward()
+            opt_l.step()
         for k in range(s.get("g_steps", 1)):
             if k > 0 or wasserstein:  # a fresh batch for G after several critic steps
                 fake = G(torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device))

@@ -61,6 +61,17 @@ def grid(n_modes: int = 25, spacing: float = 2.0, sigma: float = 0.05) -> Mixtur
     return Mixture(f"grid of {n_modes}", torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), sigma)
 
 
+def segments(theta, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two parallel segments with disjoint supports (Arjovsky et al. 2017, Example 1): ``n`` real
+    points ``(0, y)`` and ``n`` generated points ``(theta, y)``, ``y ~ U[0, 1]``, each ``(n, 2)``.
+
+    theta: a float or a 0-d tensor (with requires_grad, to differentiate through the samples)."""
+    y = torch.rand(n, 1, generator=generator)
+    real = torch.cat([torch.zeros_like(y), y], 1)
+    fake = torch.cat([torch.zeros_like(y) + theta, y], 1)
+    return real, fake
+
+
 def mode_report(samples: torch.Tensor, mixture: Mixture, n_sigma: float = 3.0, min_count: int = 1) -> dict:
     """Score generated points against the mixture (VEEGAN's protocol, see the module docstring).
 

@@ -197,3 +197,48 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, torch.randn_like(mu))
         return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()
+
+
+# notebook 03's main model: its settings, so that its checkpoint is found by name
+SETTINGS_03 = {"latent": 32, "depth": [2, 3], "hidden": 512, "k": 1, "batch": 512, "lr": [3e-3, 1e-4], "seed": 0}
+
+
+def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int | None = None, seed: int = 0,
+               name: str = "04_vae_short"):
+    """The VAE that notebooks 04 and 07 set against their GANs, eval mode, on ``cfg.device``.
+
+    Notebook 03's main model when ``use_03`` and its checkpoint is in COURSE_OUTPUT (same mode),
+    else a VAE trained here for ``short_steps`` (default 4,000; FAST 100) on ``x_train``
+    ``(N, 1, 28, 28)`` in [0, 1], dynamically binarised, cached under ``name``. Returns
+    ``(vae, history, source, label)``: where it came from, in words, and a short label."""
+    from course_utils import train  # here, not at the top: train is not needed for the maths above
+
+    vae = VAE(latent=32, hidden=512, depth=(2, 3)).to(cfg.device)
+    settings_03 = {**SETTINGS_03, "steps": cfg.scale(full=155 * (60000 // 512), fast=300)}
+    if use_03 and train.checkpoint_path("03_vae", vae, settings_03).is_file():
+        history = train.train_or_load("03_vae", vae, None, settings_03)
+        source, label = "notebook 03's model", "notebook 03's VAE"
+    else:
+        steps = short_steps if short_steps is not None else cfg.scale(full=4000, fast=100)
+        x_flat = x_train.flatten(1)
+
+        def train_vae():
+            optimizer = torch.optim.Adam(vae.parameters(), lr=3e-3)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=1e-4)
+            gv = torch.Generator().manual_seed(seed)
+
+            def step_fn(step):
+                x = torch.bernoulli(x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)])
+                loss = vae.negative_elbo(x)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                return {"loss": loss}
+
+            return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4)
+
+        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps})
+        source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
+        label = f"VAE, {steps} steps"
+    return vae.eval(), history, source, label

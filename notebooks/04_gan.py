@@ -801,37 +801,8 @@ print(f"GAN of section 6 (D never frozen):       {metrics.describe(gan_scores, f
 # draw every pixel from its Bernoulli (noisy). We score both.
 
 # %%
-vae = variational.VAE(latent=32, hidden=512, depth=(2, 3)).to(cfg.device)
-steps_03 = cfg.scale(full=155 * (60000 // 512), fast=300)  # notebook 03's main model, its settings
-settings_03 = {"latent": 32, "depth": [2, 3], "hidden": 512, "steps": steps_03, "k": 1, "batch": 512, "lr": [3e-3, 1e-4], "seed": 0}
-path_03 = train.checkpoint_path("03_vae", vae, settings_03)
-if DATASET == "mnist" and path_03.is_file():
-    vae_history = train.train_or_load("03_vae", vae, None, settings_03)
-    vae_source, vae_label = "notebook 03's model", "notebook 03's VAE"
-else:
-    vae_steps = cfg.scale(full=4000, fast=100)
-    x_flat = x_train.flatten(1)
-
-    def train_vae():
-        optimizer = torch.optim.Adam(vae.parameters(), lr=3e-3)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=vae_steps, eta_min=1e-4)
-        gv = torch.Generator().manual_seed(SEED)
-
-        def step_fn(step):
-            x = torch.bernoulli(x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)])
-            loss = vae.negative_elbo(x)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            return {"loss": loss}
-
-        return train.fit(step_fn, vae_steps, log_every=50, desc="VAE (short)", max_value=1e4)
-
-    vae_history = train.train_or_load("04_vae_short" + tag, vae, train_vae, {**settings_03, "steps": vae_steps})
-    vae_source = f"a VAE trained here for {vae_steps} steps (run notebook 03 for its full model)"
-    vae_label = f"VAE, {vae_steps} steps"
-vae.eval()
+vae, vae_history, vae_source, vae_label = variational.course_vae(cfg, x_train, use_03=DATASET == "mnist", seed=SEED,
+                                                                 name="04_vae_short" + tag)
 with torch.no_grad():
     z = torch.randn(n_eval, 32, generator=torch.Generator().manual_seed(3)).to(cfg.device)
     vae_means = torch.sigmoid(vae.decode(z)).view(-1, 1, 28, 28)

@@ -126,13 +126,7 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # penalty) to separate the two segments, and then ask each how the generator should move.
 
 # %%
-def segments(theta, n, g):
-    """n points of the real segment {(0, y)} and n of the generated one {(theta, y)}, y ~ U[0, 1].
-    theta: a float or a 0-d tensor (with requires_grad, to differentiate through the samples)."""
-    y = torch.rand(n, 1, generator=g)
-    real = torch.cat([torch.zeros_like(y), y], 1)
-    fake = torch.cat([torch.zeros_like(y) + theta, y], 1)
-    return real, fake
+segments = toys.segments  # n real points (0, y) and n generated ones (theta, y), y ~ U[0, 1]
 
 
 def probe(theta, kind, steps, seed=0, record_every=0):

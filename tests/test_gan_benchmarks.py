@@ -36,9 +36,9 @@ def test_every_toy_recipe_names_a_mixture_and_known_settings():
 
 def test_mnist_benchmark_smoke(isolated_env, capsys):
     bench = _load("gan_mnist")
-    assert bench.main(["--fast", "--only", "frozen-d", "wgan-gp"]) == 0
+    assert bench.main(["--fast", "--only", "frozen-d", "wgan-gp", "ns-lens"]) == 0
     out = capsys.readouterr().out
-    assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out and "| wgan-gp | 0 |" in out
+    assert "real-vs-real floor" in out and "| frozen-d | 0 |" in out and "| wgan-gp | 0 |" in out and "| ns-lens | 0 |" in out
 
 
 def test_stacked_mnist_benchmark_smoke(isolated_env, capsys):
