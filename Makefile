@@ -3,6 +3,7 @@
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
 #                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
+# make slides     build the instructors' decks -> build/slides/index.html (offline HTML; PDF=1 adds PDFs)
 # make clean      remove build/ (never touches workspace/: the student's notebooks and their checkpoint copies)
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install build lab test benchmark clean
+.PHONY: install build lab test benchmark slides clean
 
 install: $(STAMP)
 
@@ -35,6 +36,9 @@ test: build
 	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) tests \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
 		build/solution build/student
+
+slides: $(STAMP)
+	$(PY) tools/build_slides.py $(if $(PDF),--pdf)
 
 benchmark: build
 	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP))

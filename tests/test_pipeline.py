@@ -228,3 +228,20 @@ def test_every_library_module_is_tested():
     tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
     untested = [m for m in modules if f"{m}." not in tests]
     assert untested == []
+
+
+def test_builds_carry_rise_slide_metadata(tmp_path):
+    """A markdown cell opening with # or ## starts a RISE slide, ### a sub-slide; nothing else."""
+    src = tmp_path / "99_demo.py"
+    src.write_text("# %% [markdown]\n# # Title\n# text\n\n# %%\nx = 1\n\n# %% [markdown]\n# ## 1. Section\n\n"
+                   "# %% [markdown]\n# ### A part\n\n# %% [markdown]\n# plain text, #hashtag\n")
+    for flavour in ("solution", "student"):
+        nb = bn.build_one(src, flavour)
+        kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+        assert kinds == ["slide", None, "slide", "subslide", None]
+    # every real notebook opens with a slide (its title) and has one per numbered section
+    for path in sorted((ROOT / "notebooks").glob("*.py")):
+        nb = bn.build_one(path, "solution")
+        slides = [c for c in nb.cells if c.metadata.get("slideshow", {}).get("slide_type") == "slide"]
+        assert nb.cells[0].metadata["slideshow"]["slide_type"] == "slide", path.name
+        assert len(slides) >= 4, path.name

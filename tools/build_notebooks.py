@@ -7,6 +7,11 @@ Solution build: the source with the ``### BEGIN SOLUTION`` / ``### END SOLUTION`
 removed. Student build: each marked block replaced by ``raise NotImplementedError(...)`` naming the
 exercise (the function it sits in), at the block's indentation. Builds carry no outputs and are
 only rewritten when their content changes.
+
+Both builds carry slide metadata for presenting a notebook live with RISE (jupyterlab-rise): a
+markdown cell is split before each heading inside it, then a cell that opens with a title or a
+section (``#`` or ``##``) starts a slide and one that opens with ``###`` a sub-slide; every other
+cell joins the slide before it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,37 @@ BUILD = ROOT / "build"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
+_HEADING = re.compile(r"^(#{1,3}) ")
+
+
+def split_at_headings(cells: list) -> list:
+    """Markdown cells split before every heading line that is not their first line, so that each
+    section can start a slide of its own (code cells untouched)."""
+    out = []
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            out.append(cell)
+            continue
+        parts, current = [], []
+        for line in cell.source.split("\n"):
+            if _HEADING.match(line) and any(l.strip() for l in current):
+                parts.append(current)
+                current = []
+            current.append(line)
+        parts.append(current)
+        for part in parts:
+            out.append(nbformat.v4.new_markdown_cell("\n".join(part).strip("\n"), metadata=dict(cell.metadata)))
+    return out
+
+
+def slide_type(cell) -> str | None:
+    """RISE's slide type for a cell: "slide" for a # / ## heading, "subslide" for ###, else None."""
+    if cell.cell_type != "markdown":
+        return None
+    m = _HEADING.match(cell.source.lstrip())
+    if not m:
+        return None
+    return "subslide" if len(m.group(1)) == 3 else "slide"
 
 
 class BuildError(ValueError):
@@ -87,10 +123,14 @@ def build_one(path: Path, flavour: str) -> nbformat.NotebookNode:
     """The ``solution`` or ``student`` notebook of one source, without outputs."""
     nb = jupytext.read(path, fmt="py:percent")
     transform = solution_source if flavour == "solution" else student_source
+    nb.cells = split_at_headings(nb.cells)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             cell.source = transform(cell.source, f"{path.name}, cell {index + 1}")
             cell.outputs, cell.execution_count = [], None
+        kind = slide_type(cell)
+        if kind:
+            cell.metadata["slideshow"] = {"slide_type": kind}
         cell.pop("id", None)
     nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = KERNELSPEC

@@ -1,0 +1,179 @@
+"""The decks' figures, drawn by the course's own code (``tools/build_slides.py`` calls them).
+
+Each ``FIGURES[name](cfg)`` returns a matplotlib figure; a deck refers to it as
+``figures/<name>.png``. Closed forms are computed on the spot; figures of trained models use the
+notebooks' checkpoints under COURSE_OUTPUT when they exist and otherwise train a small model
+once (cached there like any checkpoint), and say which in their title.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+from course_utils import data, dynamics, gan, oneshot, plots, tempered, train, variational  # noqa: E402
+
+
+def episode(cfg):
+    """A 20-way one-shot trial from Omniglot's evaluation alphabets: the query, and one drawing of
+    each of 20 characters of one alphabet."""
+    images = data.omniglot("evaluation")
+    index, label, _ = oneshot.sample_episode(images, 1, 20, 2, generator=torch.Generator().manual_seed(3), rotations=False)
+    x = images.images[index].float() / 255  # (40, 1, 105, 105), ink = 1
+    support, query = x[0::2], x[1:2]  # first drawing of each character; a second drawing of character 0
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 7]})
+    plots.image_grid(query, nrow=1, ax=axes[0], title="query")
+    plots.image_grid(support, nrow=10, ax=axes[1], title="one drawing of each of 20 characters (the match: top left)")
+    return fig
+
+
+def elbo_gap(cfg):
+    """log p(x), the ELBO and their gap KL(q || p(z | x)) for the conjugate model
+    p(z) = N(0, 1), p(x | z) = N(z, s^2), with q = N(m_q, v) at the posterior's variance."""
+    s2, x = 0.25, 1.5
+    v = 1 / (1 + 1 / s2)  # posterior variance
+    m = v * x / s2  # posterior mean
+    log_px = -0.5 * math.log(2 * math.pi * (1 + s2)) - x**2 / (2 * (1 + s2))
+    m_q = np.linspace(-1.0, 3.0, 200)
+    kl = (m_q - m) ** 2 / (2 * v)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.axhline(log_px, color="k", label=r"$\log p(x)$")
+    ax.plot(m_q, log_px - kl, color="C0", label=r"ELBO $\mathcal{L}(q)$")
+    ax.fill_between(m_q, log_px - kl, log_px, color="C0", alpha=0.15, label=r"KL$(q \,\|\, p(z \mid x))$")
+    ax.axvline(m, color="C3", ls=":", label="posterior mean")
+    ax.set(xlabel=r"mean of $q(z)$", ylabel="nats", ylim=(log_px - 4, log_px + 0.5),
+           title=r"$p(z) = N(0, 1)$, $p(x \mid z) = N(z, 0.5^2)$, $x = 1.5$")
+    ax.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+def vae_samples(cfg):
+    """Decoder means and Bernoulli draws of notebook 03's VAE (its checkpoint), or of a VAE trained
+    here for 600 steps."""
+    train_set = data.mnist("train")
+    x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
+    vae, _, source, _ = variational.course_vae(cfg, x_train, short_steps=600, name="slides_vae_short")
+    with torch.no_grad():
+        z = torch.randn(16, vae.latent, generator=torch.Generator().manual_seed(0)).to(cfg.device)
+        means = torch.sigmoid(vae.decode(z)).view(-1, 1, 28, 28).cpu()
+        draws = torch.bernoulli(means, generator=torch.Generator().manual_seed(0))
+    fig, axes = plt.subplots(2, 1, figsize=(10, 2.6))
+    plots.image_grid(means, nrow=16, ax=axes[0], title=f"decoder means ({source})")
+    plots.image_grid(draws, nrow=16, ax=axes[1], title="Bernoulli draws from the same codes")
+    fig.tight_layout()
+    return fig
+
+
+def _normal(x, mean, std):
+    return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def optimal_d(cfg):
+    """D* = p_r / (p_r + p_g) for a two-mode P_r and a one-mode P_g in 1-D."""
+    x = torch.linspace(-5, 5, 500)
+    p_r = 0.5 * _normal(x, -2, 0.6) + 0.5 * _normal(x, 2, 0.6)
+    p_g = _normal(x, 0.5, 1.0)
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot(x, p_r, label=r"$P_r$ (data)")
+    ax.plot(x, p_g, label=r"$P_g$ (generator)")
+    ax.plot(x, gan.optimal_discriminator(p_r, p_g), "k", label=r"$D^*(x)$")
+    ax.axhline(0.5, color="0.6", ls=":", lw=0.8)
+    ax.set(xlabel="x", ylim=(0, 1.05))
+    ax.legend(fontsize=8)
+    return fig
+
+
+def saturation(cfg):
+    """The two generator losses against D(G(z)), and their gradients with respect to D's logit."""
+    d = np.linspace(0.001, 0.999, 400)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    axes[0].plot(d, np.log(1 - d), label=r"saturating: $\log(1 - D)$")
+    axes[0].plot(d, -np.log(d), label=r"non-saturating: $-\log D$")
+    axes[0].set(xlabel=r"$D(G(z))$", ylabel="generator loss")
+    axes[1].plot(d, d, label=r"saturating: $D$")
+    axes[1].plot(d, 1 - d, label=r"non-saturating: $1 - D$")
+    axes[1].set(xlabel=r"$D(G(z))$", ylabel="|gradient w.r.t. the logit|")
+    for ax in axes:
+        ax.axvspan(0, 0.1, color="0.9")
+        ax.legend(fontsize=8)
+    axes[1].text(0.02, 0.5, "D wins\n(early)", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def dirac_field(cfg):
+    """The Dirac-GAN's gradient field and a simultaneous gradient-descent trajectory (h = 0.1)."""
+    ticks = np.linspace(-2, 2, 41)
+    theta, psi = np.meshgrid(ticks, ticks)  # rows follow psi
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    for ax, (reg, name) in zip(axes, [(dynamics.Regulariser(), "GAN"), (dynamics.R1(0.3), r"GAN + R1, $\gamma = 0.3$")]):
+        v_theta, v_psi = dynamics.field(dynamics.GAN, theta, psi, reg)
+        plots.vector_field(ticks, ticks, v_theta, v_psi, ax=ax, title=f"{name}: simultaneous GD, h = 0.1")
+        path = dynamics.trajectory(dynamics.GAN, 1.0, 1.0, 0.1, 600, reg)
+        ax.plot(path[:, 0], path[:, 1], color="C0", lw=1)
+    fig.tight_layout()
+    return fig
+
+
+def js_w1(cfg):
+    """JS and W1 between two parallel segments at distance theta."""
+    theta = np.linspace(-2, 2, 401)
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.plot(theta, np.where(theta == 0, np.nan, math.log(2)), label=r"JS$(P_r, P_\theta)$ ($\log 2$; 0 at $\theta = 0$)")
+    ax.plot(theta, np.abs(theta), label=r"$W_1(P_r, P_\theta) = |\theta|$")
+    ax.plot([0], [0], "o", color="C0")
+    ax.set(xlabel=r"$\theta$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def lambda_schedule(cfg):
+    """The lens's weight lambda(t) = 1 - sin(t pi / 2K) for t < K."""
+    K = 750
+    t = np.arange(2 * K)
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.plot(t, [tempered.lambda_schedule(int(s), K) for s in t])
+    ax.axvline(K, color="k", ls=":", label="K")
+    ax.set(xlabel="step t", ylabel=r"$\lambda$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def lens_views(cfg):
+    """What a lens shows D of eight training digits early in a tempered GAN's training (a short
+    run, 300 steps, K = 250, notebook 07's networks, cached under COURSE_OUTPUT)."""
+    train_set = data.mnist("train")
+    x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
+    watch = x_train[:8]
+    torch.manual_seed(0)
+    nets = nn.ModuleDict({"G": gan.DCGenerator(64, 32), "D": gan.DCDiscriminator(32), "L": tempered.image_lens(),
+                          "views": tempered.Views(3, watch)}).to(cfg.device)
+
+    def real(n, g):
+        return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
+
+    train.train_or_load("slides_tempered", nets, lambda: tempered.train_gan(
+        nets, real, 64, 300, 0, K=250, evals=3, watch=watch, desc="lens (slides)"), {"steps": 300, "K": 250, "seed": 0})
+    rows = {0: watch.cpu(), 100: nets["views"].lensed[0].cpu(), 200: nets["views"].lensed[1].cpu()}
+    fig, ax = plots.samples_over_training(rows, title="x (step 0), then L(x) at steps 100 and 200 (K = 250)")
+    return fig
+
+
+FIGURES = {
+    "01_episode": episode,
+    "02_elbo_gap": elbo_gap,
+    "03_vae_samples": vae_samples,
+    "04_optimal_d": optimal_d,
+    "04_saturation": saturation,
+    "05_dirac_field": dirac_field,
+    "06_js_w1": js_w1,
+    "07_lambda": lambda_schedule,
+    "07_lens": lens_views,
+}
