@@ -53,7 +53,8 @@
 # *slower* while the lens acted (behind until step $K$ = 750; 1-4 digit classes on average in the
 # first 450 steps against 7-10), level at $K$ (37.4 against 38.5 times the floor) and ahead at the
 # end on every seed: 23.9 ± 1.8 against 28.0 ± 3.5 times the real-vs-real floor of the
-# classifier-Fréchet distance, for 26 % more training time (57 against 36 ms per step while the lens
+# classifier-Fréchet distance (a repeat run: ahead on 4 seeds, level on the fifth), for 26 % more
+# training time (57 against 36 ms per step while the lens
 # acts). At equal time it gained nothing: in 15 minutes at full width (benchmark, seed 0) tempered
 # 20.9x, plain 17.9x. Sajjadi et al. report better quality, stability and/or convergence speed; we
 # found a better end point, not a faster start.
@@ -604,7 +605,10 @@ plt.show()
 #   generator first learned to imitate what the lens showed. It caught up at $K$.
 # - *Better at the end?* Yes, on every seed: tempered minus plain, same seed, −1.1, −4.3, −5.9,
 #   −7.2, −2.2 times the floor (5 of 5 paired seeds; a sign test gives p = 1/32 = 0.03). The spread
-#   over seeds halved (sd 1.8 against 3.5).
+#   over seeds halved (sd 1.8 against 3.5). A second full run on the same machine, whose metric
+#   classifier trained again (a CPU does not repeat it bit for bit; floor 10.2 instead of 11.3),
+#   measured 22.2 ± 2.1 against 26.1 ± 3.7, per seed −1.3, −3.0, −6.8, −8.4 and +0.1: four
+#   better, one level. The end-point gain is consistent; its size varies.
 # - *Steadier?* Mixed: closer together across seeds, but the distance went up between consecutive
 #   evaluations more often (1.2 against 0.2 times per run), and 2 of 5 tempered runs ended with 9
 #   classes.
