@@ -124,13 +124,8 @@ def train_recipe(s: dict, train_set, scorer, floor, seconds: float, eval_every: 
             loss_d.backward()
             if step < s.get("freeze_d_after", float("inf")):
                 opt_d.step()
-        if lam > 0:  # the lens's step against the D just updated (tempered.train_gan does the same per step)
-            lensed = lens(x)
-            loss_l = tempered.lens_loss(D(lensed).view(-1), fake_logits.detach().view(-1), lensed, x, lam,
-                                        gan.critic_loss if wasserstein else gan.discriminator_loss)
-            opt_l.zero_grad(set_to_none=True)
-            loss_l.backward()
-            opt_l.step()
+        if lam > 0:  # the tempered GAN's lens plays against the D just updated
+            tempered.lens_step(lens, D, opt_l, x, fake_logits, lam, gan.critic_loss if wasserstein else gan.discriminator_loss)
         for k in range(s.get("g_steps", 1)):
             if k > 0 or wasserstein:  # a fresh batch for G after several critic steps
                 fake = G(torch.randn(s["batch"], s["latent"], generator=g).to(cfg.device))

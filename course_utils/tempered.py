@@ -85,6 +85,20 @@ def point_lens(dim: int = 2, hidden: int = 64, layers: int = 2) -> Lens:
     return Lens(gan.mlp(dim, dim, hidden, layers))
 
 
+def lens_step(lens: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+              fake_logits: torch.Tensor, lam: float, d_loss: Callable = gan.discriminator_loss):
+    """One optimiser step of the lens on ``lens_loss``, against the D just updated (fake_logits, D's
+    outputs on a generated batch, are a constant for the lens). x: a real batch ``(n, ...)``.
+    Returns (the lens loss, L(x)); D's gradients are cleared, since the backward pass went through D."""
+    lensed = lens(x)
+    loss = lens_loss(D(lensed).view(-1), fake_logits.detach().view(-1), lensed, x, lam, d_loss)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    D.zero_grad(set_to_none=True)
+    return loss, lensed
+
+
 def train_gan(nets: nn.ModuleDict, real: Callable, noise: int, steps: int, seed: int, method: str = "gan",
               K: int | None = None, lr: float = 2e-4, betas=(0.5, 0.999), lens_lr: float = 1e-3, batch: int = 64,
               n_critic: int = 1, gp: float = 10.0, evaluate: Callable | None = None, evals: int = 8,
@@ -132,13 +146,8 @@ def train_gan(nets: nn.ModuleDict, real: Callable, noise: int, steps: int, seed:
             loss_d.backward()
             opt_d.step()
         logs = {"loss_d": loss_d, "lambda": lam}
-        if use_lens:  # the lens plays against the D just updated; fake_out is a constant for it
-            lensed = lens(x)
-            loss_l = lens_loss(D(lensed).view(-1), fake_out.detach(), lensed, x, lam, d_loss)
-            opt_l.zero_grad(set_to_none=True)
-            loss_l.backward()
-            opt_l.step()
-            D.zero_grad(set_to_none=True)  # the lens's backward pass left gradients in D
+        if use_lens:
+            loss_l, lensed = lens_step(lens, D, opt_l, x, fake_out, lam, d_loss)
             logs.update(loss_lens=loss_l, lens_shift=(lensed - x).detach().flatten(1).norm(dim=1).mean())
         elif lens is not None:
             logs["lens_shift"] = 0.0

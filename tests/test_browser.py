@@ -15,6 +15,8 @@ COURSE_REQUIRE_BROWSER=1 turns the skip into a failure.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -256,10 +259,6 @@ RAW_TEX = ("$$", "\\(", "\\[", "\\frac", "\\mathbb", "\\mathcal", "\\lVert", "\\
 def decks(tmp_path_factory):
     """Build every deck once (tools/build_slides.py) and serve the folder on loopback; yields
     (origin, folder)."""
-    import functools
-    import http.server
-    import threading
-
     if shutil.which("npm") is None and not (ROOT / "slides" / "node_modules" / ".bin" / "marp").is_file():
         reason = "npm is not installed (apt-get install npm): the decks cannot be built"
         if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
@@ -280,17 +279,9 @@ def decks(tmp_path_factory):
         server.server_close()
 
 
-def _quiet_handler_class():
-    import http.server
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # keep pytest's output readable
-            pass
-
-    return Quiet
-
-
-_QuietHandler = _quiet_handler_class()
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
 
 
 def _deck_problems(page, source: str, shots: Path | None = None, name: str = "deck") -> list[str]:

@@ -148,22 +148,17 @@ def build(out: Path, only: list[str] | None = None, pdf: bool = False, src: Path
     draw_figures(names, out / "figures")
     (work / "figures").symlink_to(out / "figures", target_is_directory=True)
     marp = install_marp()
-    env = {**os.environ}
     built = []
     for src in sources:
         target = out / f"{src.stem}.html"
         subprocess.run([str(marp), "--html", "--allow-local-files", "--no-config-file", str(work / src.name), "-o", str(target)],
-                       check=True, env=env, cwd=out)
+                       check=True, cwd=out)
         built.append(target)
         if pdf:
             chromium = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-            env_pdf = {**env, "CHROME_PATH": chromium, "CHROME_NO_SANDBOX": "1"}
+            env_pdf = {**os.environ, "CHROME_PATH": chromium, "CHROME_NO_SANDBOX": "1"}
             subprocess.run([str(marp), "--pdf", "--allow-local-files", "--no-config-file", str(work / src.name),
                             "-o", str(out / f"{src.stem}.pdf")], check=True, env=env_pdf, cwd=out)
-    # HTML decks point at figures/ next to them
-    for target in built:
-        html = target.read_text()
-        target.write_text(html.replace(str(work / "figures") + "/", "figures/"))
     if not only:
         (out / "index.html").write_text(index_page(decks, pdf))
     return built
