@@ -4,7 +4,8 @@ average of the generator's weights.
 
 Every loss takes the discriminator's *logits* l = log(D / (1 - D)), so D = sigmoid(l): written
 with softplus, log D = -softplus(-l) and log(1 - D) = -softplus(l), which never overflow.
-The update rule itself (which loss, how many D steps, which penalty) stays in the notebooks.
+The update rule (which loss, how many D steps, which penalty) lives in ``adversarial``, the
+course's one training engine, and, written out as the lesson, in notebook 04.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ and the mean confidence (max softmax probability; blurry or monstrous samples ge
 
 from __future__ import annotations
 
+import hashlib
 import math
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import train
+from course_utils import data, train
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,36 +111,54 @@ class DigitClassifier(nn.Module):
         return self.head(self.body(x))
 
 
-def train_classifier(train_set, cfg, steps: int | None = None, batch_size: int = 128, lr: float = 1e-3):
-    """The classifier for ``train_set`` (an ``ImageData`` of 28 x 28 images), trained once and cached.
+def build_classifier(seed: int, n_classes: int = 10) -> DigitClassifier:
+    """A ``DigitClassifier`` initialised from ``seed`` alone: the global random state is neither
+    read nor advanced, so the weights never depend on what earlier cells drew or loaded."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return DigitClassifier(n_classes)
 
-    Adam, ``steps`` batches (default: 3,000 in full mode, 300 in FAST mode), small random shifts
-    of +-2 pixels so that its features do not hinge on exact positions. Returns
+
+def fit_classifier(model: DigitClassifier, train_set, steps: int, generator: torch.Generator, device,
+                   batch_size: int = 128, lr: float = 1e-3) -> train.History:
+    """Train ``model`` (already on ``device``) in place on ``train_set``: Adam with a cosine
+    schedule, ``steps`` batches drawn with ``generator``, each shifted by up to +-2 pixels so that
+    the features do not hinge on exact positions. Returns the History."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    model.train()
+
+    def step_fn(step):
+        x, y = train_set.sample(batch_size, generator, device)
+        shift = torch.randint(-2, 3, (2,), generator=generator).tolist()
+        x = torch.roll(x, shifts=shift, dims=(2, 3))
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        return {"loss": loss}
+
+    return train.fit(step_fn, steps, log_every=50, desc=f"{train_set.name} classifier")
+
+
+def train_classifier(train_set, cfg, steps: int | None = None, batch_size: int = 128, lr: float = 1e-3):
+    """A classifier for ``train_set`` (an ``ImageData`` of 28 x 28 images), trained once and cached.
+
+    ``fit_classifier`` for ``steps`` batches (default: 3,000 in full mode, 300 in FAST mode),
+    from weights and batches seeded by ``cfg.seed`` only. For generated digits use the fixed
+    ``Yardstick`` instead: this one is retrained per output folder. Returns
     ``(classifier in eval mode on cfg.device, History)``.
     """
     steps = steps if steps is not None else cfg.scale(full=3000, fast=300)
-    model = DigitClassifier(len(train_set.classes)).to(cfg.device)
+    model = build_classifier(cfg.seed, len(train_set.classes)).to(cfg.device)
     generator = torch.Generator().manual_seed(cfg.seed)
 
     def train_fn():
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-        model.train()
+        return fit_classifier(model, train_set, steps, generator, cfg.device, batch_size, lr)
 
-        def step_fn(step):
-            x, y = train_set.sample(batch_size, generator, cfg.device)
-            shift = torch.randint(-2, 3, (2,), generator=generator).tolist()
-            x = torch.roll(x, shifts=shift, dims=(2, 3))
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            return {"loss": loss}
-
-        return train.fit(step_fn, steps, log_every=50, desc=f"{train_set.name} classifier")
-
-    settings = {"data": train_set.name, "steps": steps, "batch": batch_size, "lr": lr, "seed": cfg.seed}
+    # "init": the weights come from cfg.seed alone (older caches drew them from the global state)
+    settings = {"data": train_set.name, "steps": steps, "batch": batch_size, "lr": lr, "seed": cfg.seed, "init": "seeded"}
     history = train.train_or_load(f"classifier_{train_set.name}", model, train_fn, settings, generators=[generator])
     return model.eval(), history
 
@@ -179,8 +199,8 @@ class SampleScorer:
 
     def __init__(self, classifier: DigitClassifier, reference: torch.Tensor):
         self.classifier = classifier
-        features, _ = classify(classifier, reference)
-        self.reference = feature_statistics(features)
+        self.reference_features, self.reference_probs = classify(classifier, reference)
+        self.reference = feature_statistics(self.reference_features)
         self.n_classes = classifier.head.out_features
 
     def score(self, images: torch.Tensor) -> dict:
@@ -199,6 +219,161 @@ class SampleScorer:
             "classes_present": int((histogram >= 0.01).sum()),
             "confidence": float(probs.max(1).values.double().mean()),
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# The course's one yardstick for generated digits
+
+YARDSTICK_WEIGHTS = Path(__file__).resolve().parent / "weights" / "digit_classifier.pt"
+YARDSTICK_SHA256 = "3cba8fe17eb466decce45241fe2f2e1ab419ebbf024c26b52feaae0dc7b708bb"
+# how tools/train_yardstick.py trained the weights above (fit_classifier, on the MNIST training set)
+YARDSTICK_RECIPE = {"data": "MNIST-train", "steps": 3000, "batch": 128, "lr": 1e-3, "seed": 0}
+YARDSTICK_N = 10_000  # samples per score: the test set's size
+
+
+class YardstickError(RuntimeError):
+    """The yardstick's weights are missing, or are not the course's."""
+
+
+def load_yardstick(device="cpu", path=None) -> DigitClassifier:
+    """The course's fixed digit classifier (like FID's fixed Inception network), in eval mode on
+    ``device``: the weights shipped in ``course_utils/weights``, checked against their SHA-256
+    before a safe load (``weights_only=True``). path: another copy of the file (tests)."""
+    path = Path(path) if path is not None else YARDSTICK_WEIGHTS
+    if not path.is_file():
+        raise YardstickError(f"The yardstick's weights {path} are missing. Fix: reinstall the course "
+                             "(pip install -e . from its folder ships them), or restore the file from git.")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != YARDSTICK_SHA256:
+        raise YardstickError(f"{path} is not the course's yardstick (SHA-256 {digest[:16]}..., expected "
+                             f"{YARDSTICK_SHA256[:16]}...): every score would be in another unit. Fix: restore it "
+                             "with `git checkout course_utils/weights`, or reinstall the course.")
+    state = train.load_checkpoint(path)
+    model = DigitClassifier()
+    train.load_model(model, state["model"], source=f"yardstick {path}")
+    return model.to(device).eval().requires_grad_(False)
+
+
+def kernel_distance(x: torch.Tensor, y: torch.Tensor, chunk: int = 2048) -> float:
+    """Unbiased estimate of MMD^2 between the distributions of features x ``(n, F)`` and y ``(m, F)``
+    with the kernel k(a, b) = (a.b / F + 1)^3 (the kernel inception distance's, Binkowski et al.
+    2018): mean over i != j of k(x_i, x_j), plus the same for y, minus twice the mean of k(x_i, y_j).
+    Its expectation does not depend on n and m (0 for one distribution), unlike the Fréchet
+    distance of finite samples, so it can compare a few hundred samples; it may come out below 0."""
+    return _kernel_mmd(x, y, _kernel_mean_offdiag(y, chunk), chunk)
+
+
+def _kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+
+def _kernel_sum(a: torch.Tensor, b: torch.Tensor, chunk: int) -> float:
+    return sum(float(_kernel(a[i : i + chunk], b).sum()) for i in range(0, a.shape[0], chunk))
+
+
+def _kernel_mean_offdiag(x: torch.Tensor, chunk: int) -> float:
+    x = x.double()
+    n = x.shape[0]
+    if n < 2:
+        raise ValueError(f"the kernel distance needs at least 2 samples on each side, got {n}")
+    diagonal = float(((x * x).sum(1) / x.shape[1] + 1.0).pow(3).sum())
+    return (_kernel_sum(x, x, chunk) - diagonal) / (n * (n - 1))
+
+
+def _kernel_mmd(x: torch.Tensor, y: torch.Tensor, yy: float, chunk: int) -> float:
+    if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"features must be (n, F) and (m, F), got {tuple(x.shape)} and {tuple(y.shape)}")
+    x, y = x.double(), y.double()
+    xy = _kernel_sum(x, y, chunk) / (x.shape[0] * y.shape[0])
+    return _kernel_mean_offdiag(x, chunk) + yy - 2 * xy
+
+
+class Yardstick(SampleScorer):
+    """The one measure of generated digits in the course: the fixed classifier (``load_yardstick``),
+    exactly 10,000 samples against the 10,000 MNIST test images, and the floor: 10,000 training
+    images against the same test images, the best a sampler of real digits can do at this n.
+
+        yardstick = metrics.Yardstick(cfg.device)   # prints its test accuracy and floor
+        scores = yardstick.score(samples)           # samples: (10000, 1, 28, 28) in [0, 1]
+        print(yardstick.describe(scores))
+
+    Why a fixed n: the Fréchet distance of a finite sample is biased upwards by roughly 1 / n, so
+    scores at different n are in different units (``floor_curve`` shows it). For a curve during
+    training, where 10,000 samples per point cost too much, use ``kernel_distance`` (unbiased,
+    any n), never divided by the floor.
+    """
+
+    n = YARDSTICK_N
+
+    def __init__(self, device="cpu", root=None, verbose: bool = True):
+        test, self._train_images = data.mnist("test", root=root), None
+        self._root = root
+        super().__init__(load_yardstick(device), test.images)
+        self.accuracy = 100.0 * float((self.reference_probs.argmax(1) == test.labels).double().mean())
+        # the kernel reads features divided by one fixed scale (their RMS over the test images),
+        # so that a.b / F is of order 1 and the cubic kernel does not blow up the estimate's variance
+        self._scale = float(self.reference_features.double().pow(2).mean().sqrt())
+        self._reference_kernel = _kernel_mean_offdiag(self.reference_features / self._scale, 2048)
+        self.floor = super().score(self.training_images(self.n))["frechet"]
+        if verbose:
+            print(f"yardstick: fixed digit classifier, test accuracy {self.accuracy:.2f} %; n = {self.n:,} "
+                  f"samples against the {len(test):,} test images; real-vs-real floor {self.floor:.2f}")
+
+    def training_images(self, n: int) -> torch.Tensor:
+        """The first ``n`` MNIST training images ``(n, 1, 28, 28)`` uint8 (the floor's real sample)."""
+        if self._train_images is None:
+            self._train_images = data.mnist("train", root=self._root).images
+        return self._train_images[:n]
+
+    def score(self, images: torch.Tensor) -> dict:
+        """``SampleScorer.score`` of exactly ``n`` = 10,000 images ``(n, 1, 28, 28)``, plus ``n``,
+        ``floor`` and ``x_floor`` (the distance over the floor)."""
+        if images.shape[0] != self.n:
+            raise ValueError(f"the yardstick scores exactly {self.n:,} samples (got {images.shape[0]:,}): draw "
+                             f"{self.n:,}, in FAST mode too (sampling is cheap), or use kernel_distance() for a "
+                             "curve during training")
+        scores = super().score(images)
+        scores.update(n=self.n, floor=self.floor, x_floor=scores["frechet"] / self.floor)
+        return scores
+
+    def kernel_distance(self, images: torch.Tensor) -> float:
+        """``kernel_distance`` between the classifier's features of ``images`` (any number >= 2)
+        and of the 10,000 test images, both divided by one fixed scale: for curves during training.
+        Real training images score about 0.003-0.03 at any n from 250 to 10,000."""
+        features, _ = classify(self.classifier, images)
+        return _kernel_mmd(features / self._scale, self.reference_features / self._scale, self._reference_kernel, 2048)
+
+    def curve_point(self, images: torch.Tensor) -> dict:
+        """For curves during training, from any number of samples ``(n, 1, 28, 28)``: ``kernel``
+        (``kernel_distance``), ``entropy`` of the predicted digits' histogram (nats) and
+        ``classes_present`` (digits predicted for at least 1 %). Never a Fréchet distance: at
+        n < 10,000 it would not be in the yardstick's unit."""
+        features, probs = classify(self.classifier, images)
+        histogram = torch.bincount(probs.argmax(1), minlength=self.n_classes).double() / len(images)
+        nonzero = histogram[histogram > 0]
+        return {"kernel": _kernel_mmd(features / self._scale, self.reference_features / self._scale,
+                                      self._reference_kernel, 2048),
+                "entropy": float(-(nonzero * nonzero.log()).sum()) + 0.0,
+                "classes_present": int((histogram >= 0.01).sum())}
+
+    def floor_curve(self, sizes=(250, 500, 1000, 2000, 5000, 10000)) -> dict:
+        """Real training images against the test images at each n of ``sizes``: the Fréchet
+        distance (its bias falls roughly like 1 / n: 35 at n = 250, 3.9 at 10,000) and the kernel
+        distance (unbiased: only its noise shrinks with n, not its level)."""
+        curve = {"n": [], "frechet": [], "kernel": []}
+        for n in sizes:
+            real = self.training_images(n)
+            features, _ = classify(self.classifier, real)
+            curve["n"].append(n)
+            curve["frechet"].append(frechet_distance(*feature_statistics(features), *self.reference))
+            curve["kernel"].append(self.kernel_distance(real))
+        return curve
+
+    def describe(self, scores: Mapping) -> str:
+        """One line: the distance, the floor and their ratio at n = 10,000, digits, entropy, confidence."""
+        return (f"classifier-Fréchet {scores['frechet']:.2f} (floor {scores['floor']:.2f}: {scores['x_floor']:.1f}x; "
+                f"n = {scores['n']:,}), digits present {scores['classes_present']}/{len(scores['histogram'])}, "
+                f"entropy {scores['entropy']:.3f} of {scores['max_entropy']:.3f} nats, confidence {scores['confidence']:.3f}")
 
 
 def mode_histogram(classes: torch.Tensor, n_classes: int = 10) -> dict:

@@ -86,12 +86,14 @@ def point_lens(dim: int = 2, hidden: int = 64, layers: int = 2) -> Lens:
 
 
 def lens_step(lens: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-              fake_logits: torch.Tensor, lam: float, d_loss: Callable = gan.discriminator_loss):
-    """One optimiser step of the lens on ``lens_loss``, against the D just updated (fake_logits, D's
-    outputs on a generated batch, are a constant for the lens). x: a real batch ``(n, ...)``.
+              fake_logits: torch.Tensor, lam: float, d_loss: Callable = gan.discriminator_loss,
+              loss_fn: Callable | None = None):
+    """One optimiser step of the lens on ``lens_loss`` (or ``loss_fn``, a student's version with its
+    signature), against the D just updated (fake_logits, D's outputs on a generated batch, are a
+    constant for the lens). x: a real batch ``(n, ...)``.
     Returns (the lens loss, L(x)); D's gradients are cleared, since the backward pass went through D."""
     lensed = lens(x)
-    loss = lens_loss(D(lensed).view(-1), fake_logits.detach().view(-1), lensed, x, lam, d_loss)
+    loss = (loss_fn or lens_loss)(D(lensed).view(-1), fake_logits.detach().view(-1), lensed, x, lam, d_loss)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

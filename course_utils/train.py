@@ -10,6 +10,9 @@ The lesson (the model, the loss, the update) stays in the notebook, inside ``ste
         return {"loss": loss}
 
     history = train.fit(step_fn, n_steps=cfg.scale(5000, 200), progress=not cfg.fast)
+
+GANs are the exception after notebook 04 teaches their loop: ``adversarial.train_gan`` holds that
+update rule once, and runs it through ``fit``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import hashlib
 import io
 import json
 import math
+import os
 import pickle
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -129,13 +134,25 @@ def fit(
     desc: str = "training",
     max_value: float | None = None,
     history: History | None = None,
+    optimizers: Iterable[torch.optim.Optimizer] = (),
+    schedulers: Iterable = (),
+    generators: Iterable[torch.Generator] = (),
+    stop: Callable[[int], bool] | None = None,
 ) -> History:
     """Call ``step_fn(step)`` for ``step = 0 .. n_steps - 1`` and log what it returns.
 
     step_fn returns a dict of scalar metrics (floats or 0-d tensors). Every ``log_every`` steps
     (and at the last step) they are logged and checked for NaN / inf (``DivergenceError``);
     only then are tensors turned into floats, so a GPU is not synchronised at every step.
-    ``progress`` shows a tqdm bar (default: on, off when ``COURSE_FAST=1``).
+    ``progress`` shows a tqdm bar (default: on, off when ``COURSE_FAST=1``). ``stop(step)``, if
+    given, is asked after each step: True ends training there (e.g. a time budget), that step logged.
+
+    Inside ``train_or_load``, a long run is resumable: every ``snapshot_seconds()`` (3 minutes)
+    the model, ``optimizers``, ``schedulers``, every random state (``generators`` included), the
+    step and the history are saved beside the checkpoint, and a rerun after an interruption
+    continues from there, bit-identical to an uninterrupted run. For that, everything step_fn
+    changes from step to step must live in those: the model trained by ``train_or_load`` (EMA
+    copies and buffers included), the optimisers, the schedulers and the generators.
     """
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}.")
@@ -143,16 +160,27 @@ def fit(
         raise ValueError(f"log_every must be a whole number >= 1 (log every that many steps), got {log_every!r}.")
     history = history if history is not None else History()
     show = _progress_default() if progress is None else progress
+    state = _FitState(list(optimizers), list(schedulers), list(generators))
+    run = _active_run
+    index = run.begin_fit() if run is not None else None
+    first = run.resume(index, state, history) if run is not None else 0
     start = time.perf_counter()
-    with tqdm(total=n_steps, desc=desc, disable=not show, leave=False) as bar:
-        for step in range(n_steps):
+    with tqdm(total=n_steps, initial=first, desc=desc, disable=not show, leave=False) as bar:
+        for step in range(first, n_steps):
             metrics = step_fn(step)
-            if step % log_every == 0 or step == n_steps - 1:
+            last = step == n_steps - 1 or (stop is not None and stop(step))
+            if step % log_every == 0 or last:
                 values = _scalar_metrics(metrics, step)
                 check_finite(values, step, max_value)
                 history.log(step, **values)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
             bar.update(1)
+            if last:
+                break
+            if run is not None and run.due():
+                history.seconds += time.perf_counter() - start
+                start = time.perf_counter()
+                run.snapshot(index, step + 1, state, history)
     history.seconds += time.perf_counter() - start
     return history
 
@@ -325,6 +353,29 @@ def _restore_random_states(states: dict) -> None:
         torch.mps.set_rng_state(states["mps"])
 
 
+def _plain_random_states(states: dict) -> dict:
+    """``_random_states`` with what ``weights_only=True`` refuses (numpy arrays, generator objects)
+    turned into tensors and lists; the generators' states keep their order."""
+    name, keys, pos, has_gauss, cached = states["numpy"]
+    python = states["python"]
+    plain = {"python": [python[0], list(python[1]), python[2]],
+             "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+             "torch": states["torch"], "generators": [state for _, state in states["generators"]]}
+    plain.update({k: states[k] for k in ("cuda", "mps") if k in states})
+    return plain
+
+
+def _restore_plain_random_states(plain: dict, generators: list[torch.Generator]) -> None:
+    if len(plain["generators"]) != len(generators):
+        raise CheckpointError(f"the snapshot holds {len(plain['generators'])} generators, the run has {len(generators)}")
+    name, keys, pos, has_gauss, cached = plain["numpy"]
+    python = plain["python"]
+    _restore_random_states({"python": (python[0], tuple(python[1]), python[2]),
+                            "numpy": (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached),
+                            "torch": plain["torch"], "generators": list(zip(generators, plain["generators"])),
+                            **{k: plain[k] for k in ("cuda", "mps") if k in plain}})
+
+
 def _undo_training(model: torch.nn.Module, initial: Mapping, modes: list[bool], randomness: dict) -> None:
     """Put the model's weights, buffers and modes, and every random state, back as they were."""
     with torch.no_grad():
@@ -332,6 +383,119 @@ def _undo_training(model: torch.nn.Module, initial: Mapping, modes: list[bool], 
     for module, training in zip(model.modules(), modes):
         module.training = training
     _restore_random_states(randomness)
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots: a long run that is stopped continues where it was
+
+SNAPSHOT_SECONDS = 180.0
+
+
+def snapshot_seconds() -> float:
+    """How often a run inside ``train_or_load`` writes its snapshot, in seconds of training:
+    ``COURSE_SNAPSHOT_SECONDS`` if set (0: after every step), else 180."""
+    value = os.environ.get("COURSE_SNAPSHOT_SECONDS", "")
+    if value == "":
+        return SNAPSHOT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"COURSE_SNAPSHOT_SECONDS must be a number of seconds >= 0, got {value!r}. "
+                         "Fix: set it to e.g. 180, or unset it.")
+    return seconds
+
+
+@dataclass
+class _FitState:
+    """What a ``fit`` call's step function advances besides the model."""
+
+    optimizers: list
+    schedulers: list
+    generators: list
+
+
+class _Run:
+    """The run ``train_or_load`` has in progress: its snapshot file, and the snapshot to resume from.
+
+    ``fit`` calls ``begin_fit`` (train_fn may call fit more than once: each call has an index),
+    ``resume`` (restores the snapshot if it belongs to this fit call), ``due`` and ``snapshot``."""
+
+    def __init__(self, path: Path, model: torch.nn.Module, settings: Mapping, generators: Iterable[torch.Generator]):
+        self.path, self.model, self.settings = path, model, _plain(settings)
+        self.generators = list(generators)
+        self.fits, self.saved = 0, None  # saved: the step of the snapshot on disk
+        self.every, self.last = snapshot_seconds(), time.perf_counter()
+        self.pending = self._read()
+
+    def _read(self) -> dict | None:
+        if not self.path.is_file():
+            return None
+        try:
+            state = load_checkpoint(self.path)
+        except CheckpointError as err:
+            print(f"Ignoring the snapshot {self.path.name} ({str(err).split('. Fix')[0]}); training from the start.")
+            return None
+        if not isinstance(state, Mapping) or state.get("settings") != self.settings:
+            print(f"Ignoring the snapshot {self.path.name}: it was made with other settings; training from the start.")
+            return None
+        return state
+
+    def begin_fit(self) -> int:
+        self.fits += 1
+        return self.fits - 1
+
+    def resume(self, index: int, fit_state: _FitState, history: History) -> int:
+        """Restore the snapshot if it was taken in fit call ``index``; returns the step to start at."""
+        snap = self.pending
+        if snap is None or snap["fit"] != index:
+            return 0
+        self.pending = None
+        if (len(snap["optimizers"]), len(snap["schedulers"])) != (len(fit_state.optimizers), len(fit_state.schedulers)):
+            raise CheckpointError(f"The snapshot {self.path} does not fit this run's optimisers and schedulers. "
+                                  "Fix: delete it; training starts from the beginning.")
+        load_model(self.model, snap["model"], source=f"snapshot {self.path}")
+        for module, training in zip(self.model.modules(), snap["modes"]):
+            module.training = training
+        for optimizer, state in zip(fit_state.optimizers, snap["optimizers"]):
+            optimizer.load_state_dict(state)
+        for scheduler, state in zip(fit_state.schedulers, snap["schedulers"]):
+            scheduler.load_state_dict(state)
+        _restore_plain_random_states(snap["random"], self.generators + fit_state.generators)
+        restored = History.from_state(snap["history"])
+        history.values, history.steps, history.seconds = restored.values, restored.steps, restored.seconds
+        print(f"Resumed from the snapshot {self.path.name} at step {snap['step']} "
+              f"({restored.seconds:.0f} s of training already done).")
+        self.saved, self.last = snap["step"], time.perf_counter()
+        return snap["step"]
+
+    def due(self) -> bool:
+        return time.perf_counter() - self.last >= self.every
+
+    def snapshot(self, index: int, step: int, fit_state: _FitState, history: History) -> None:
+        """Save the run as it stands after ``step`` steps of fit call ``index`` (atomically)."""
+        if self.pending is not None and self.pending["fit"] > index:
+            return  # a later fit call's snapshot is still waiting to be resumed: keep it
+        state = {
+            "settings": self.settings, "fit": index, "step": step,
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "modes": [m.training for m in self.model.modules()],
+            "optimizers": [o.state_dict() for o in fit_state.optimizers],
+            "schedulers": [s.state_dict() for s in fit_state.schedulers],
+            "random": _plain_random_states(_random_states(self.generators + fit_state.generators)),
+            "history": history.state_dict(),
+        }
+        save_checkpoint(self.path, state)
+        self.saved, self.last = step, time.perf_counter()
+
+
+_active_run: _Run | None = None  # set by train_or_load while its train_fn runs
+
+
+def snapshot_path(checkpoint: Path) -> Path:
+    """Where the snapshot of a run that will be saved to ``checkpoint`` lives: beside it."""
+    return checkpoint.with_name(checkpoint.stem + ".resume.pt")
 
 
 def train_or_load(
@@ -356,6 +520,12 @@ def train_or_load(
     other state it steps) itself, and any ``torch.Generator`` it draws from must be created
     inside it or passed in ``generators``.
 
+    And nothing is lost: while ``train_fn``'s ``fit`` runs, a snapshot of the run is written
+    every few minutes beside the checkpoint (``snapshot_path``; see ``fit`` for what it holds);
+    running the cell again continues from the last snapshot, and the checkpoint comes out
+    bit-identical to an uninterrupted run's. A snapshot made with other settings is never
+    resumed; it is deleted once the checkpoint is saved.
+
     The output folder is checked for writing before training starts (``COURSE_OUTPUT``).
     """
     path = checkpoint_path(name, model, settings, folder)
@@ -369,15 +539,25 @@ def train_or_load(
         print(f"Loaded {path.name} (trained in {history.seconds:.0f} s); delete it to train again.")
         return history
     storage.check_writable(path.parent, "COURSE_OUTPUT")
+    generators = list(generators)
     initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
     modes = [m.training for m in model.modules()]
     randomness = _random_states(generators)
+    global _active_run
+    run, outer = _Run(snapshot_path(path), model, settings, generators), _active_run
+    _active_run = run
     try:
         history = train_fn()
         model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         save_checkpoint(path, {"model": model_state, "history": history.state_dict(), "settings": _plain(settings)})
     except BaseException:
         _undo_training(model, initial, modes, randomness)
+        if run.saved is not None:
+            print(f"Training stopped; its snapshot at step {run.saved} is kept ({run.path.name}): "
+                  "run the cell again to continue from there.")
         raise
+    finally:
+        _active_run = outer
+    run.path.unlink(missing_ok=True)
     print(f"Trained in {history.seconds:.0f} s; saved {path}.")
     return history

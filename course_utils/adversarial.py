@@ -1,0 +1,359 @@
+"""The course's one adversarial training engine, and its recipes as data.
+
+Notebook 04 writes the GAN training loop out as its lesson; from then on, notebooks, benchmarks
+and slide figures train every GAN, WGAN and tempered GAN with ``adversarial.train_gan``, plugging in
+the student's checked functions (``Losses``), so the exercises still drive real training:
+
+    recipe = adversarial.RECIPES["mnist-dcgan"]                 # or .with_(width=32)
+    nets = adversarial.build(recipe, seed, cfg.device)         # G, D (G_ema, L), from the seed alone
+    history = adversarial.train_gan(nets, real, recipe, seed, losses=adversarial.Losses(g_loss=my_g_loss))
+
+``real(n, generator)`` returns ``(n, ...)`` real samples. ``train_gan`` runs inside ``train.fit``, so it
+has its progress bar, divergence guard, History and, inside ``train.train_or_load``, snapshots and
+resumption; ``train_or_load`` below wraps the two. A table row names its recipe (``Recipe.label``).
+
+Choices made once (earlier copies of the loop differed on each):
+- **G's step reuses the batch of D's last step**: the same noise z and the same G(z), judged again by
+  the updated D. It is an equally valid sample of p_g, G is not run twice, and the noise drawn per
+  step is the same with 1 or 5 critic steps. (Goodfellow et al.'s Algorithm 1 draws a fresh batch.)
+- **R1 / R2 on their own forward pass**: ``Losses.r1_term(D, x, gamma)``, notebook 05's exercise,
+  takes D and x alone, so the student's function plugs in unchanged; lazy regularisation (every
+  ``lazy`` D steps, weight x ``lazy``; Karras et al. 2020) makes the extra pass cheap.
+- **One random generator per run**, seeded by the run's seed: real batches, noise, the gradient
+  penalty's mixing weights and every other draw come from it, in a fixed order.
+- Names: ``latent`` (the noise size), ``gamma`` (R1 / R2), ``gp_lambda`` (gradient penalty),
+  ``lambda`` (the lens's weight, logged), ``n_critic`` (D steps per G step).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import torch
+from torch import nn
+
+from course_utils import gan, tempered, train
+
+OBJECTIVES = ("saturating", "ns", "wgan")
+PENALTIES = ("none", "r1", "r2", "gp", "gp-one-sided", "clip")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train a GAN, as data (every field goes into the checkpoint's fingerprint).
+
+    objective: "saturating" / "ns" (D's cross-entropy; G's minimax or non-saturating loss) or "wgan"
+    (critic scores). penalty: "r1" / "r2" (gamma / 2 E||grad_x D||^2 on real / generated points,
+    every ``lazy`` D steps with weight x lazy), "gp" / "gp-one-sided" (gp_lambda x the gradient
+    penalty, two- or one-sided), "clip" (weights into [-clip, clip] after each D step) or "none".
+    nets: "dcgan" (28 x 28 images: ``latent``, ``width``, ``channels``) or "mlp" (points in
+    ``dim`` dimensions: ``latent``, ``hidden``, ``layers``). lr_d: D's learning rate when it differs
+    from G's; lr_end: both decayed to it along a cosine over the run. ema: beta of G's average
+    (0: none). lens: the tempered GAN's lens, its weight lambda falling to 0 at k_share of the steps.
+    freeze_d_after: D stops learning after that many steps (notebook 04's deliberately bad setting).
+    """
+
+    description: str
+    objective: str = "ns"
+    penalty: str = "none"
+    gamma: float = 0.0
+    lazy: int = 1
+    gp_lambda: float = 10.0
+    clip: float = 0.01
+    n_critic: int = 1
+    optimizer: str = "adam"
+    lr: float = 2e-4
+    lr_d: float | None = None
+    betas: tuple[float, float] = (0.5, 0.999)
+    lr_end: float | None = None
+    batch: int = 128
+    ema: float = 0.0
+    lens: bool = False
+    lens_lr: float = 1e-3
+    k_share: float = 0.5
+    freeze_d_after: int | None = None
+    steps: int = 1000
+    nets: str = "dcgan"
+    latent: int = 64
+    width: int = 64
+    channels: int = 1
+    hidden: int = 256
+    layers: int = 3
+    dim: int = 2
+    name: str = ""
+
+    def __post_init__(self):
+        checks = [(self.objective in OBJECTIVES, f"objective must be one of {OBJECTIVES}"),
+                  (self.penalty in PENALTIES, f"penalty must be one of {PENALTIES}"),
+                  (self.optimizer in ("adam", "rmsprop"), "optimizer must be 'adam' or 'rmsprop'"),
+                  (self.nets in ("dcgan", "mlp"), "nets must be 'dcgan' or 'mlp'"),
+                  (self.n_critic >= 1 and self.lazy >= 1 and self.batch >= 1, "n_critic, lazy and batch must be >= 1"),
+                  (not (self.penalty in ("r1", "r2") and self.gamma <= 0), "an R1 / R2 penalty needs gamma > 0"),
+                  (not (self.lens and self.objective == "saturating"), "the lens is for the ns and wgan objectives"),
+                  (0.0 <= self.ema < 1.0, "ema must be in [0, 1)")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"recipe {self.name or self.description!r}: {message}")
+
+    def with_(self, **changes) -> "Recipe":
+        """A copy with some fields changed; its label says what changed."""
+        return dataclasses.replace(self, **changes)
+
+    def settings(self) -> dict:
+        """Every field as plain values, for fingerprints and records."""
+        return dataclasses.asdict(self)
+
+    def label(self) -> str:
+        """The recipe's name and what differs from the registered recipe of that name, e.g.
+        "mnist-dcgan (width=32, ema=0.0)": the row name of a table."""
+        base = RECIPES.get(self.name)
+        if base is None:
+            return self.name or self.description
+        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                   if f.name != "description" and getattr(self, f.name) != getattr(base, f.name)]
+        return f"{self.name} ({', '.join(changed)})" if changed else self.name
+
+
+def _registry(**recipes: Recipe) -> dict[str, Recipe]:
+    return {name: dataclasses.replace(r, name=name) for name, r in recipes.items()}
+
+
+# The course's recipes, by name. Notebooks and benchmarks refer to them by name, so a benchmark
+# measures exactly what a notebook runs.
+_TOY = dict(nets="mlp", latent=2, hidden=256, layers=3, dim=2, batch=256, betas=(0.5, 0.9))
+RECIPES: dict[str, Recipe] = _registry(
+    **{
+        # 2-D mixtures (notebooks 04-06, benchmarks/gan_toys.py)
+        "toy-gan": Recipe("GAN, VEEGAN's sizes: 2 x 128 ReLU MLPs, 256-d noise, Adam 1e-4 (0.5, 0.999), batch 512",
+                          nets="mlp", latent=256, hidden=128, layers=2, dim=2, lr=1e-4, batch=512, steps=20000),
+        "toy-r1": Recipe("GAN + lazy R1 (gamma 0.1 every 4 steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, batch 256",
+                         penalty="r1", gamma=0.1, lazy=4, lr=5e-4, lr_end=0.0, steps=17500, **_TOY),
+        "toy-wgan-gp": Recipe("WGAN-GP (lambda 1, 2 critic steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, batch 256",
+                              objective="wgan", penalty="gp", gp_lambda=1.0, n_critic=2, lr=5e-4, lr_end=0.0, steps=11000, **_TOY),
+        "toy-wgan-clip": Recipe("WGAN, weights clipped to 0.01, 5 critic steps, 3 x 256 MLPs, RMSprop 5e-5, batch 256",
+                                objective="wgan", penalty="clip", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-5,
+                                steps=4000, **_TOY),
+        # MNIST, 28 x 28 (notebooks 04-07, benchmarks/gan_mnist.py)
+        "mnist-dcgan": Recipe("DCGAN, non-saturating loss, latent 64, width 64, Adam 2e-4 (0.5, 0.999), batch 128, EMA 0.999",
+                              ema=0.999, steps=11000),
+        "mnist-dcgan-r1": Recipe("as mnist-dcgan, plus R1 (gamma 1) on real digits",
+                                 ema=0.999, penalty="r1", gamma=1.0, steps=11000),
+        "mnist-wgan-gp": Recipe("WGAN-GP: lambda 10, 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 64",
+                                objective="wgan", penalty="gp", gp_lambda=10.0, n_critic=5, lr=1e-4, betas=(0.5, 0.9),
+                                batch=64, steps=3000),
+        "mnist-wgan-clip": Recipe("WGAN, weights clipped to 0.01, 5 critic steps, RMSprop 5e-5, batch 64",
+                                  objective="wgan", penalty="clip", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-5,
+                                  batch=64, steps=3000),
+        "mnist-tempered": Recipe("non-saturating DCGAN with the tempered GAN's lens (Adam 1e-3), lambda 1 -> 0 over the "
+                                 "first half of the steps", lens=True, lens_lr=1e-3, k_share=0.5, steps=11000),
+    }
+)
+
+
+def recipe(name: str) -> Recipe:
+    """The registered recipe ``name``, or a message listing the names."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise KeyError(f"no recipe {name!r}; the course's recipes: {', '.join(RECIPES)}") from None
+
+
+@dataclass
+class Losses:
+    """The functions ``train_gan`` trains with: the library's references by default, or the student's
+    checked versions. None: the objective's own (``gan.discriminator_loss`` with the saturating or
+    non-saturating generator loss, or ``gan.critic_loss`` / ``gan.generator_loss_critic``).
+
+    d_loss(real_out, fake_out) and g_loss(fake_out): outputs ``(B,)``, a scalar to minimise.
+    r1_term(D, x, gamma): gamma / 2 E||grad_x D(x)||^2 on the points x (``gan.r1_term``).
+    gradient_penalty(D, real, fake, eps): E[(||grad f(xhat)|| - 1)^2] at xhat = eps real + (1 - eps)
+    fake, eps ``(B,)`` drawn by the engine (None: ``gan.gradient_penalty``, one-sided if the recipe says).
+    lens_loss(real_logits, fake_logits, lensed, x, lam, d_loss): ``tempered.lens_loss``.
+    """
+
+    d_loss: Callable | None = None
+    g_loss: Callable | None = None
+    r1_term: Callable = gan.r1_term
+    gradient_penalty: Callable | None = None
+    lens_loss: Callable = tempered.lens_loss
+
+    def resolved(self, recipe: Recipe) -> "Losses":
+        wasserstein = recipe.objective == "wgan"
+        g_default = {"saturating": gan.generator_loss_saturating, "ns": gan.generator_loss_nonsaturating,
+                     "wgan": gan.generator_loss_critic}[recipe.objective]
+        one_sided = recipe.penalty == "gp-one-sided"
+        return Losses(
+            d_loss=self.d_loss or (gan.critic_loss if wasserstein else gan.discriminator_loss),
+            g_loss=self.g_loss or g_default,
+            r1_term=self.r1_term,
+            gradient_penalty=self.gradient_penalty or (
+                lambda D, real, fake, eps: gan.gradient_penalty(D, real, fake, eps=eps, one_sided=one_sided)),
+            lens_loss=self.lens_loss,
+        )
+
+
+def build(recipe: Recipe, seed: int, device="cpu") -> nn.ModuleDict:
+    """The recipe's networks, initialised from ``seed`` alone (the global random state is neither
+    read nor advanced): "G", "D", "G_ema" (G's running average, if ``recipe.ema``; saved with the
+    run) and "L" (the lens, if ``recipe.lens``; built after G and D, so a tempered run starts from
+    the networks of its plain twin with the same seed)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if recipe.nets == "dcgan":
+            nets = {"G": gan.DCGenerator(recipe.latent, recipe.width, recipe.channels),
+                    "D": gan.DCDiscriminator(recipe.width, recipe.channels)}
+        else:
+            nets = {"G": gan.mlp(recipe.latent, recipe.dim, recipe.hidden, recipe.layers),
+                    "D": gan.mlp(recipe.dim, 1, recipe.hidden, recipe.layers)}
+        if recipe.lens:
+            nets["L"] = tempered.image_lens(recipe.channels) if recipe.nets == "dcgan" else tempered.point_lens(recipe.dim)
+    if recipe.ema:
+        nets["G_ema"] = copy.deepcopy(nets["G"]).eval().requires_grad_(False)
+    return nn.ModuleDict(nets).to(device)
+
+
+def sampler(nets: nn.ModuleDict) -> nn.Module:
+    """The generator to sample from: G's running average if the run keeps one, else G."""
+    return nets["G_ema"] if "G_ema" in nets else nets["G"]
+
+
+def _optimizer(recipe: Recipe, params, lr: float) -> torch.optim.Optimizer:
+    if recipe.optimizer == "rmsprop":  # the WGAN paper's choice: momentum hurt its clipped critic
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=recipe.betas)
+
+
+def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *, steps: int | None = None,
+          seconds: float | None = None, losses: Losses | None = None, evaluate: Callable | None = None,
+          evals: int = 8, watch: torch.Tensor | None = None, desc: str | None = None, log_every: int = 25,
+          progress: bool | None = None) -> train.History:
+    """Train ``nets`` (from ``build``) on ``real(n, generator) -> (n, ...)`` with ``recipe``.
+
+    Each step: ``n_critic`` D steps (a real batch, the lens's view of it while its weight lambda > 0,
+    a batch of G(z), D's loss plus the recipe's penalty; clipping after the step), then one lens
+    step if a lens is on, then one G step on the last D step's batch, then G's average and the
+    learning-rate schedules. ``steps`` (default ``recipe.steps``) or a budget of ``seconds`` of
+    training (evaluations left out): whichever ends first. ``evals`` times, evenly spaced (in steps,
+    or in seconds under a budget): ``evaluate(nets)``'s scores (a dict of numbers; G in eval mode,
+    autograd off: wrap a part that needs it in ``torch.enable_grad()``; sample from
+    ``sampler(nets)``) and ``at_seconds``. Logged every ``log_every`` steps: loss_d, loss_g,
+    seconds (training time so far) and, with a lens, lambda and lens_shift (mean ||L(x) - x||).
+    watch: fixed real samples ``(m, ...)``: nets["views"] (``tempered.Views``) keeps L(watch) at each
+    evaluation. Returns the ``train.History``.
+    """
+    G, D = nets["G"], nets["D"]
+    lens = nets["L"] if "L" in nets else None
+    if recipe.lens != (lens is not None):
+        raise ValueError("the recipe and the networks disagree about the lens: build the networks with adversarial.build(recipe, ...)")
+    if recipe.ema and "G_ema" not in nets:
+        raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': use adversarial.build")
+    if seconds is None and steps is None:
+        steps = recipe.steps
+    n_steps = steps if steps is not None else 10**9
+    fns = (losses or Losses()).resolved(recipe)
+    device = next(G.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    opt_g = _optimizer(recipe, G.parameters(), recipe.lr)
+    opt_d = _optimizer(recipe, D.parameters(), recipe.lr_d if recipe.lr_d is not None else recipe.lr)
+    optimizers = [opt_g, opt_d]
+    if lens is not None:
+        optimizers.append(torch.optim.Adam(lens.parameters(), lr=recipe.lens_lr, betas=recipe.betas))
+    schedules = ([torch.optim.lr_scheduler.CosineAnnealingLR(o, n_steps, eta_min=recipe.lr_end) for o in (opt_g, opt_d)]
+                 if recipe.lr_end is not None else [])
+    ema = gan.EMA(G, recipe.ema, average=nets["G_ema"]) if recipe.ema else None
+    # the step (or second, under a time budget) at which the lens's weight reaches 0
+    K = max(1, round(recipe.k_share * n_steps)) if seconds is None else recipe.k_share * seconds
+    history = train.History()
+    clock = {"start": time.perf_counter(), "evaluating": 0.0, "evals": 0}
+
+    def trained() -> float:  # training time so far, evaluations left out
+        return time.perf_counter() - clock["start"] - clock["evaluating"]
+
+    def lens_weight(step: int) -> float:  # on steps, or on training seconds under a time budget
+        if lens is None:
+            return 0.0
+        return tempered.lambda_schedule(step, K) if seconds is None else tempered.lambda_schedule(trained(), K)
+
+    def eval_due(step: int) -> bool:  # evenly spaced in steps, or in training seconds under a budget
+        if (evaluate is None and watch is None) or clock["evals"] >= evals:
+            return False
+        if seconds is None:
+            return (step + 1) % max(1, n_steps // evals) == 0
+        return trained() >= (clock["evals"] + 1) * seconds / evals
+
+    def step_fn(step):
+        lam = lens_weight(step)
+        use_lens = lam > 0
+        for i in range(recipe.n_critic):
+            x = real(recipe.batch, g)
+            shown = lens(x).detach() if use_lens else x
+            z = torch.randn(recipe.batch, recipe.latent, generator=g).to(device)
+            with torch.set_grad_enabled(i == recipe.n_critic - 1):  # G's graph only for the batch G's step reuses
+                fake = G(z)
+            real_out, fake_out = D(shown).view(-1), D(fake.detach()).view(-1)
+            loss_d = fns.d_loss(real_out, fake_out)
+            d_step = step * recipe.n_critic + i
+            if recipe.penalty in ("r1", "r2") and d_step % recipe.lazy == 0:
+                points = shown if recipe.penalty == "r1" else fake.detach()
+                loss_d = loss_d + recipe.lazy * fns.r1_term(D, points, recipe.gamma)
+            elif recipe.penalty in ("gp", "gp-one-sided"):
+                eps = torch.rand(recipe.batch, generator=g).to(device)
+                loss_d = loss_d + recipe.gp_lambda * fns.gradient_penalty(D, shown, fake.detach(), eps)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            if recipe.freeze_d_after is None or step < recipe.freeze_d_after:
+                opt_d.step()
+            if recipe.penalty == "clip":
+                gan.clip_weights(D, recipe.clip)
+        logs = {"loss_d": loss_d}
+        if lens is not None:
+            logs["lambda"] = lam
+            if use_lens:
+                loss_l, lensed = tempered.lens_step(lens, D, optimizers[2], x, fake_out, lam, fns.d_loss, fns.lens_loss)
+                logs.update(loss_lens=loss_l, lens_shift=(lensed - x).detach().flatten(1).norm(dim=1).mean())
+            else:
+                logs["lens_shift"] = 0.0
+        loss_g = fns.g_loss(D(fake).view(-1))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        if ema is not None:
+            ema.update()
+        for schedule in schedules:
+            schedule.step()
+        logs.update(loss_g=loss_g, seconds=trained())
+        if eval_due(step):
+            at, began = trained(), time.perf_counter()
+            clock["evals"] += 1
+            G.eval()
+            with torch.no_grad():
+                scores = dict(evaluate(nets)) if evaluate is not None else {}
+                if watch is not None and "views" in nets:
+                    nets["views"].lensed[clock["evals"] - 1] = lens(watch) if use_lens else watch
+            G.train()
+            history.log(step + 1, **scores, at_seconds=at)
+            clock["evaluating"] += time.perf_counter() - began
+        return logs
+
+    stop = (lambda step: trained() >= seconds) if seconds is not None else None
+    G.train(), D.train()
+    return train.fit(step_fn, n_steps, log_every=log_every, desc=desc or recipe.label(), history=history, stop=stop,
+                     progress=progress, optimizers=optimizers, schedulers=schedules, generators=[g])
+
+
+def train_or_load(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
+                  settings: Mapping | None = None, **kwargs) -> tuple[nn.ModuleDict, train.History]:
+    """``build`` then ``train_gan``, through ``train.train_or_load``: loaded if this recipe, seed, number
+    of steps and ``settings`` (what else changes the result: the data, the evaluation) were trained
+    before; else trained, snapshotted every few minutes and saved. Returns (nets, History)."""
+    steps = steps if steps is not None else recipe.steps
+    nets = build(recipe, seed, device)
+    if kwargs.get("watch") is not None:
+        nets["views"] = tempered.Views(kwargs.get("evals", 8), kwargs["watch"]).to(device)
+    all_settings = {"recipe": recipe.settings(), "seed": seed, "steps": steps, **(settings or {})}
+    history = train.train_or_load(name, nets, lambda: train_gan(nets, real, recipe, seed, steps=steps, **kwargs), all_settings)
+    return nets, history

@@ -1,0 +1,185 @@
+"""The adversarial training engine: its recipes, a step checked against a hand-written one, each
+option (penalties, lazy R1, critic steps, clipping, EMA, frozen D, lens, time budget), the
+student's functions plugged in, and runs that reload and resume bit-identically."""
+
+import math
+
+import pytest
+import torch
+
+from course_utils import adversarial, gan, toys, train
+
+GRID = toys.grid(25, sigma=0.05)
+
+
+def points(n, g):
+    return GRID.sample(n, g)
+
+
+def images(n, g):
+    return torch.rand(n, 1, 28, 28, generator=g)
+
+
+def small(name, **changes):
+    """A registered recipe at test size."""
+    r = adversarial.recipe(name)
+    size = dict(batch=16, hidden=16, layers=2, latent=min(r.latent, 8)) if r.nets == "mlp" else dict(batch=8, width=4, latent=8)
+    return r.with_(**{**size, **changes})
+
+
+def real_for(r):
+    return points if r.nets == "mlp" else images
+
+
+@pytest.mark.parametrize("name", list(adversarial.RECIPES))
+def test_every_recipe_trains_a_few_steps(name):
+    r = small(name)
+    nets = adversarial.build(r, 0)
+    history = adversarial.train_gan(nets, real_for(r), r, seed=0, steps=3, log_every=1, progress=False)
+    assert len(history["loss_d"]) == 3 and all(math.isfinite(v) for v in history["loss_g"])
+    assert adversarial.RECIPES[name].label() == name and name in r.label() and "batch=" in r.label()
+
+
+def test_recipes_are_checked_and_named():
+    with pytest.raises(ValueError, match="objective"):
+        adversarial.Recipe("x", objective="hinge")
+    with pytest.raises(ValueError, match="gamma > 0"):
+        adversarial.Recipe("x", penalty="r1")
+    with pytest.raises(KeyError, match="the course's recipes: toy-gan"):
+        adversarial.recipe("nope")
+    assert adversarial.recipe("mnist-dcgan").with_(width=32).label() == "mnist-dcgan (width=32)"
+
+
+def test_build_uses_its_seed_only_and_a_tempered_run_starts_from_its_twin():
+    a = adversarial.build(adversarial.recipe("mnist-dcgan"), 5)
+    torch.randn(3)
+    state = torch.get_rng_state()
+    b = adversarial.build(adversarial.recipe("mnist-tempered"), 5)
+    assert torch.equal(state, torch.get_rng_state())
+    for part in ("G", "D"):
+        for p, q in zip(a[part].parameters(), b[part].parameters()):
+            assert torch.equal(p, q)
+    assert "G_ema" in a and "L" in b and "L" not in a
+
+
+def test_one_engine_step_is_the_hand_written_step():
+    """The engine's order of draws and updates, written out: D step on (x, G(z)), then G step on
+    the same G(z) judged by the updated D."""
+    r = small("toy-gan").with_(lr_end=0.0)
+    nets = adversarial.build(r, 1)
+    ref = adversarial.build(r, 1)
+    adversarial.train_gan(nets, points, r, seed=2, steps=4, progress=False)
+
+    g = torch.Generator().manual_seed(2)
+    G, D = ref["G"], ref["D"]
+    opt_g = torch.optim.Adam(G.parameters(), lr=r.lr, betas=r.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=r.lr, betas=r.betas)
+    schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(o, 4, eta_min=0.0) for o in (opt_g, opt_d)]
+    for _ in range(4):
+        x = GRID.sample(r.batch, g)
+        fake = G(torch.randn(r.batch, r.latent, generator=g))
+        loss_d = gan.discriminator_loss(D(x).view(-1), D(fake.detach()).view(-1))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = gan.generator_loss_nonsaturating(D(fake).view(-1))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        for s in schedules:
+            s.step()
+    for p, q in zip(nets.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_lazy_r1_critic_steps_and_the_students_functions_are_used():
+    calls = {"r1": [], "d": 0, "g": 0, "gp": []}
+
+    def r1_term(D, x, gamma):
+        calls["r1"].append(gamma)
+        return gan.r1_term(D, x, gamma)
+
+    def d_loss(real_out, fake_out):
+        calls["d"] += 1
+        return gan.discriminator_loss(real_out, fake_out)
+
+    def g_loss(fake_out):
+        calls["g"] += 1
+        return gan.generator_loss_nonsaturating(fake_out)
+
+    r = small("toy-r1").with_(n_critic=2, lazy=3)
+    losses = adversarial.Losses(d_loss=d_loss, g_loss=g_loss, r1_term=r1_term)
+    adversarial.train_gan(adversarial.build(r, 0), points, r, seed=0, steps=5, losses=losses, progress=False)
+    assert calls["d"] == 10 and calls["g"] == 5  # n_critic D steps per G step
+    assert calls["r1"] == [r.gamma] * 4  # D steps 0, 3, 6, 9 of 10
+
+    def gradient_penalty(D, real, fake, eps):
+        calls["gp"].append(eps)
+        return gan.gradient_penalty(D, real, fake, eps=eps)
+
+    r = small("toy-wgan-gp")
+    adversarial.train_gan(adversarial.build(r, 0), points, r, seed=0, steps=2, progress=False,
+                      losses=adversarial.Losses(gradient_penalty=gradient_penalty))
+    assert len(calls["gp"]) == 4 and all(e.shape == (r.batch,) and 0 <= e.min() and e.max() <= 1 for e in calls["gp"])
+
+
+def test_clipping_frozen_d_and_the_average_of_g():
+    r = small("toy-wgan-clip")
+    nets = adversarial.build(r, 0)
+    adversarial.train_gan(nets, points, r, seed=0, steps=3, progress=False)
+    assert max(p.abs().max() for p in nets["D"].parameters()) <= r.clip
+
+    r = small("toy-gan").with_(freeze_d_after=2, ema=0.9)
+    nets = adversarial.build(r, 0)
+    seen = []
+    adversarial.train_gan(nets, points, r, seed=0, steps=2, progress=False)
+    seen = [p.clone() for p in nets["D"].parameters()]
+    nets2 = adversarial.build(r, 0)
+    adversarial.train_gan(nets2, points, r, seed=0, steps=5, progress=False)
+    for p, q in zip(seen, nets2["D"].parameters()):
+        assert torch.equal(p, q)  # D did not move after step 2
+    assert adversarial.sampler(nets2) is nets2["G_ema"]
+    assert not torch.equal(next(nets2["G_ema"].parameters()), next(nets2["G"].parameters()))
+
+
+def test_the_lens_is_withdrawn_at_K_and_a_time_budget_ends_the_run():
+    r = small("mnist-tempered").with_(k_share=0.5)
+    nets = adversarial.build(r, 0)
+    history = adversarial.train_gan(nets, images, r, seed=0, steps=8, log_every=1, progress=False)
+    assert history["lambda"][0] == 1.0 and history["lambda"][4:].max() == 0.0 and history["lambda"][1] < 1
+    assert history["lens_shift"][4:].max() == 0.0
+
+    r = small("toy-gan")
+    scores = []
+    history = adversarial.train_gan(adversarial.build(r, 0), points, r, seed=0, seconds=0.5, evals=3, progress=False,
+                                evaluate=lambda nets: scores.append(1) or {"score": len(scores)})
+    assert history["seconds"][-1] >= 0.5 and len(history["score"]) == 3
+    assert history.steps["loss_d"][-1] == history.steps["score"][-1] - 1  # the last step is logged
+
+
+def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "clean"))
+    r = small("mnist-dcgan").with_(lr_end=0.0, penalty="r1", gamma=1.0, lazy=2)
+    evaluate = lambda nets: {"mean": float(adversarial.sampler(nets)(torch.zeros(2, r.latent)).mean())}  # noqa: E731
+    clean, clean_history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+    again, _ = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+    assert "Loaded t-" in capsys.readouterr().out
+    assert all(torch.equal(p, q) for p, q in zip(clean.state_dict().values(), again.state_dict().values()))
+
+    monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "stopped"))
+    monkeypatch.setenv("COURSE_SNAPSHOT_SECONDS", "0")
+    stop = {"at": 2}
+
+    def stopping(nets):
+        stop["at"] -= 1
+        if stop["at"] == 0:
+            raise KeyboardInterrupt
+        return evaluate(nets)
+
+    with pytest.raises(KeyboardInterrupt):
+        adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=stopping, evals=4, progress=False)
+    nets, history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+    assert "Resumed from the snapshot" in capsys.readouterr().out
+    for (k, p), q in zip(clean.state_dict().items(), nets.state_dict().values()):
+        assert torch.equal(p, q), k  # G, D, G's average and batch-norm buffers
+    assert history.values["mean"] == clean_history.values["mean"]
