@@ -209,16 +209,22 @@ class SampleScorer:
         log C at most), ``classes_present`` (classes predicted for at least 1 % of the images)
         and ``confidence`` (mean max probability)."""
         features, probs = classify(self.classifier, images)
-        histogram = torch.bincount(probs.argmax(1), minlength=self.n_classes).double() / len(images)
-        nonzero = histogram[histogram > 0]
         return {
             "frechet": frechet_distance(*feature_statistics(features), *self.reference),
-            "histogram": histogram.numpy(),
-            "entropy": float(-(nonzero * nonzero.log()).sum()) + 0.0,  # + 0.0: no "-0.000" for one class
+            **_class_histogram(probs),
             "max_entropy": math.log(self.n_classes),
-            "classes_present": int((histogram >= 0.01).sum()),
             "confidence": float(probs.max(1).values.double().mean()),
         }
+
+
+def _class_histogram(probs: torch.Tensor) -> dict:
+    """``histogram`` (share of each predicted class, numpy), its ``entropy`` (nats) and
+    ``classes_present`` (classes predicted for at least 1 %) from probabilities ``(N, C)``."""
+    histogram = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).double() / len(probs)
+    nonzero = histogram[histogram > 0]
+    return {"histogram": histogram.numpy(),
+            "entropy": float(-(nonzero * nonzero.log()).sum()) + 0.0,  # + 0.0: no "-0.000" for one class
+            "classes_present": int((histogram >= 0.01).sum())}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,12 +355,10 @@ class Yardstick(SampleScorer):
         ``classes_present`` (digits predicted for at least 1 %). Never a Fréchet distance: at
         n < 10,000 it would not be in the yardstick's unit."""
         features, probs = classify(self.classifier, images)
-        histogram = torch.bincount(probs.argmax(1), minlength=self.n_classes).double() / len(images)
-        nonzero = histogram[histogram > 0]
+        classes = _class_histogram(probs)
         return {"kernel": _kernel_mmd(features / self._scale, self.reference_features / self._scale,
                                       self._reference_kernel, 2048),
-                "entropy": float(-(nonzero * nonzero.log()).sum()) + 0.0,
-                "classes_present": int((histogram >= 0.01).sum())}
+                "entropy": classes["entropy"], "classes_present": classes["classes_present"]}
 
     def floor_curve(self, sizes=(250, 500, 1000, 2000, 5000, 10000)) -> dict:
         """Real training images against the test images at each n of ``sizes``: the Fréchet
