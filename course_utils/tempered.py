@@ -6,20 +6,20 @@ A *lens* L sits between the real data and the discriminator: D is trained on {(L
     L* = argmin_L  -lambda * L_D + sum_i ||L(x_i) - x_i||^2,   (the lecture; ``lens_loss`` averages the sum)
 
 with lambda decayed to 0 so that, in the end, D sees the real data. This module holds the reference
-versions of notebook 07's exercises (``lambda_schedule``, ``lens_loss``), the lens networks, and one
-training loop for the non-saturating GAN and WGAN-GP, each with or without a lens.
+versions of notebook 07's exercises (``lambda_schedule``, ``lens_loss``), the lens networks, the lens's
+optimiser step and the buffer that keeps what D was shown; ``adversarial.train_gan`` trains with them
+(a recipe with ``lens=True``).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Callable
 
 import torch
 import torch.nn as nn
 
-from course_utils import gan, train
+from course_utils import gan
 
 
 def lambda_schedule(t: int, K: int) -> float:
@@ -99,79 +99,6 @@ def lens_step(lens: nn.Module, D: nn.Module, optimizer: torch.optim.Optimizer, x
     optimizer.step()
     D.zero_grad(set_to_none=True)
     return loss, lensed
-
-
-def train_gan(nets: nn.ModuleDict, real: Callable, noise: int, steps: int, seed: int, method: str = "gan",
-              K: int | None = None, lr: float = 2e-4, betas=(0.5, 0.999), lens_lr: float = 1e-3, batch: int = 64,
-              n_critic: int = 1, gp: float = 10.0, evaluate: Callable | None = None, evals: int = 8,
-              watch: torch.Tensor | None = None, desc: str = "GAN") -> train.History:
-    """Train nets["G"] against nets["D"], through the lens nets["L"] if present; returns the History.
-
-    method: "gan" (binary cross-entropy D, non-saturating G) or "wgan-gp" (critic loss + gp times
-    the gradient penalty, n_critic critic steps per generator step). real(n, generator) -> (n, ...)
-    real samples; noise: the latent size. With a lens, every D step is followed by a lens step on
-    ``lens_loss`` with lambda = lambda_schedule(step, K); from step K on (lambda = 0) the lens is
-    taken out and D sees x itself. Logged every 25 steps: losses, lambda, ``lens_shift`` (mean
-    ||L(x) - x|| over the batch) and ``seconds`` (training time so far, evaluations left out);
-    ``evals`` times: evaluate(G)'s scores and ``at_seconds``. watch: fixed real samples ``(m, ...)``: nets["views"] (a buffer module
-    made by ``Views``) receives L(watch) at every evaluation, so it is saved with the checkpoint."""
-    if method not in ("gan", "wgan-gp"):
-        raise ValueError(f"method must be 'gan' or 'wgan-gp', got {method!r}")
-    G, D, lens = nets["G"], nets["D"], nets["L"] if "L" in nets else None
-    if lens is not None and K is None:
-        raise ValueError("a lens needs K, the step where its weight lambda reaches 0")
-    wasserstein = method == "wgan-gp"
-    d_loss = gan.critic_loss if wasserstein else gan.discriminator_loss
-    device = next(G.parameters()).device
-    g = torch.Generator().manual_seed(seed)
-    opt_g, opt_d = (torch.optim.Adam(m.parameters(), lr=lr, betas=betas) for m in (G, D))
-    opt_l = torch.optim.Adam(lens.parameters(), lr=lens_lr, betas=betas) if lens is not None else None
-    eval_every = max(1, steps // evals)
-    history = train.History()
-    clock = {"start": time.perf_counter(), "evaluating": 0.0}  # training time leaves out the evaluations
-
-    def trained():
-        return time.perf_counter() - clock["start"] - clock["evaluating"]
-
-    def step_fn(step):
-        lam = lambda_schedule(step, K) if lens is not None else 0.0
-        use_lens = lens is not None and lam > 0
-        for _ in range(n_critic):
-            x = real(batch, g)
-            shown = lens(x).detach() if use_lens else x
-            fake = G(torch.randn(batch, noise, generator=g).to(device)).detach()
-            real_out, fake_out = D(shown).view(-1), D(fake).view(-1)
-            loss_d = d_loss(real_out, fake_out)
-            if wasserstein:
-                loss_d = loss_d + gp * gan.gradient_penalty(D, shown, fake, g)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-        logs = {"loss_d": loss_d, "lambda": lam}
-        if use_lens:
-            loss_l, lensed = lens_step(lens, D, opt_l, x, fake_out, lam, d_loss)
-            logs.update(loss_lens=loss_l, lens_shift=(lensed - x).detach().flatten(1).norm(dim=1).mean())
-        elif lens is not None:
-            logs["lens_shift"] = 0.0
-        fake_out = D(G(torch.randn(batch, noise, generator=g).to(device))).view(-1)
-        loss_g = gan.generator_loss_critic(fake_out) if wasserstein else gan.generator_loss_nonsaturating(fake_out)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        logs.update(loss_g=loss_g, seconds=trained())
-        if (step + 1) % eval_every == 0 and (step + 1) // eval_every <= evals:
-            at, began = trained(), time.perf_counter()
-            G.eval()
-            with torch.no_grad():
-                scores = evaluate(G) if evaluate is not None else {}
-                if watch is not None and "views" in nets:
-                    nets["views"].lensed[(step + 1) // eval_every - 1] = lens(watch) if use_lens else watch
-            G.train()
-            history.log(step + 1, **scores, at_seconds=at)
-            clock["evaluating"] += time.perf_counter() - began
-        return logs
-
-    return train.fit(step_fn, steps, log_every=25, desc=desc, history=history)
 
 
 class Views(nn.Module):

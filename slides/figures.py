@@ -16,9 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 
-from course_utils import data, dynamics, gan, oneshot, plots, tempered, train, variational  # noqa: E402
+from course_utils import adversarial, data, dynamics, gan, oneshot, plots, tempered, variational  # noqa: E402
 
 
 def episode(cfg):
@@ -148,19 +147,18 @@ def lambda_schedule(cfg):
 
 def lens_views(cfg):
     """What a lens shows D of eight training digits early in a tempered GAN's training (a short
-    run, 300 steps, K = 250, notebook 07's networks, cached under COURSE_OUTPUT)."""
+    run of the engine's mnist-tempered recipe at notebook 07's size: 300 steps, K = 250; cached
+    under COURSE_OUTPUT)."""
     train_set = data.mnist("train")
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
     watch = x_train[:8]
-    torch.manual_seed(0)
-    nets = nn.ModuleDict({"G": gan.DCGenerator(64, 32), "D": gan.DCDiscriminator(32), "L": tempered.image_lens(),
-                          "views": tempered.Views(3, watch)}).to(cfg.device)
+    recipe = adversarial.recipe("mnist-tempered").with_(width=32, batch=64, k_share=250 / 300, steps=300)
 
     def real(n, g):
         return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
 
-    train.train_or_load("slides_tempered", nets, lambda: tempered.train_gan(
-        nets, real, 64, 300, 0, K=250, evals=3, watch=watch, desc="lens (slides)"), {"steps": 300, "K": 250, "seed": 0})
+    nets, _ = adversarial.train_or_load("slides_tempered", recipe, real, 0, cfg.device, evals=3, watch=watch,
+                                        desc="lens (slides)")
     rows = {0: watch.cpu(), 100: nets["views"].lensed[0].cpu(), 200: nets["views"].lensed[1].cpu()}
     fig, ax = plots.samples_over_training(rows, title="x (step 0), then L(x) at steps 100 and 200 (K = 250)")
     return fig

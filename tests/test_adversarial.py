@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from course_utils import adversarial, gan, toys, train
+from course_utils import adversarial, gan, tempered, toys
 
 GRID = toys.grid(25, sigma=0.05)
 
@@ -155,6 +155,33 @@ def test_the_lens_is_withdrawn_at_K_and_a_time_budget_ends_the_run():
                                 evaluate=lambda nets: scores.append(1) or {"score": len(scores)})
     assert history["seconds"][-1] >= 0.5 and len(history["score"]) == 3
     assert history.steps["loss_d"][-1] == history.steps["score"][-1] - 1  # the last step is logged
+
+
+def test_the_lens_shows_its_views_and_stops_learning_at_K():
+    """Moved here from tempered's own loop: lambda on the schedule, the lens moves points and is
+    taken out at K (D then sees x itself), and it does not learn after K."""
+    r = small("toy-gan").with_(lens=True, k_share=0.5, lens_lr=1e-2, batch=32)
+    watch = points(5, torch.Generator().manual_seed(9))
+    nets = adversarial.build(r, 0)
+    nets["views"] = tempered.Views(4, watch)
+    h = adversarial.train_gan(nets, points, r, 0, steps=100, evals=4, watch=watch, progress=False,
+                              evaluate=lambda nets: {"mean_x": nets["G"](torch.zeros(1, r.latent)).sum().item()})
+    lam = dict(zip(h.steps["lambda"], h["lambda"]))
+    assert lam[0] == 1.0 and lam[25] == pytest.approx(tempered.lambda_schedule(25, 50)) and lam[75] == 0.0
+    shift = dict(zip(h.steps["lens_shift"], h["lens_shift"]))
+    assert shift[0] == 0.0 and shift[25] > 0 and shift[75] == 0.0  # the identity at first, then moved, then out
+    assert h.steps["mean_x"] == [25, 50, 75, 100] and len(h["at_seconds"]) == 4
+    assert not torch.equal(nets["views"].lensed[0], watch) and torch.equal(nets["views"].lensed[2], watch)
+    short, long = adversarial.build(r, 0), adversarial.build(r, 0)
+    adversarial.train_gan(short, points, r.with_(k_share=1.0), 0, steps=50, progress=False)  # K = 50 in both
+    adversarial.train_gan(long, points, r, 0, steps=100, progress=False)
+    for a, b in zip(short["L"].parameters(), long["L"].parameters()):
+        assert torch.equal(a, b)
+    w = small("mnist-tempered").with_(objective="wgan", penalty="gp", n_critic=2)  # a lens before a critic
+    h = adversarial.train_gan(adversarial.build(w, 0), images, w, 0, steps=4, log_every=1, progress=False)
+    assert math.isfinite(h.last("loss_d")) and h["lens_shift"][1] > 0
+    with pytest.raises(ValueError, match="disagree about the lens"):
+        adversarial.train_gan(adversarial.build(small("toy-gan"), 0), points, r, 0, steps=1)
 
 
 def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, capsys):

@@ -10,15 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TRAIN = """
 import hashlib, sys, torch
-from torch import nn
-from course_utils import data, gan, tempered
+from course_utils import adversarial, data
 if sys.argv[1] == "extra":
     torch.randn(7)  # what an earlier cell may or may not have drawn
 x = data.mnist("train").images[:2000].float().div_(255)
-torch.manual_seed(3)  # the networks come from their own seed (notebooks 05-07 build them so)
-nets = nn.ModuleDict({"G": gan.DCGenerator(16, 8), "D": gan.DCDiscriminator(8)})
+recipe = adversarial.recipe("mnist-dcgan").with_(width=8, latent=16, batch=32)
+nets = adversarial.build(recipe, 3)  # from its own seed
 real = lambda n, g: x[torch.randint(len(x), (n,), generator=g)]
-tempered.train_gan(nets, real, noise=16, steps=30, seed=3, batch=32)
+adversarial.train_gan(nets, real, recipe, 3, steps=30, progress=False)
 blob = b"".join(v.numpy().tobytes() for v in nets.state_dict().values())
 print(hashlib.sha256(blob).hexdigest())
 """

@@ -103,53 +103,6 @@ def test_lenses_start_as_the_identity_and_learn():
         tempered.Lens(nn.Sequential(nn.ReLU()))
 
 
-def _toy_nets(with_lens, steps_views=0):
-    torch.manual_seed(0)
-    nets = nn.ModuleDict({"G": gan.mlp(2, 2, 32, 2), "D": gan.mlp(2, 1, 32, 2)})
-    if with_lens:
-        nets["L"] = tempered.point_lens(2, 16, 2)
-    if steps_views:
-        nets["views"] = tempered.Views(steps_views, torch.zeros(5, 2))
-    return nets
-
-
-def _real(n, g):
-    return torch.randn(n, 2, generator=g) * 0.1 + torch.tensor([2.0, 0.0])
-
-
-def test_train_gan_with_a_lens_follows_the_schedule_and_stops_at_K():
-    watch = _real(5, torch.Generator().manual_seed(9))
-    nets = _toy_nets(True, steps_views=4)
-    scores = lambda G: {"mean_x": G(torch.zeros(1, 2)).sum().item()}  # noqa: E731
-    h = tempered.train_gan(nets, _real, 2, 100, seed=0, K=50, lens_lr=1e-2, batch=32, evaluate=scores, evals=4, watch=watch)
-    lam = dict(zip(h.steps["lambda"], h["lambda"]))
-    assert lam[0] == 1.0 and lam[25] == pytest.approx(tempered.lambda_schedule(25, 50)) and lam[75] == 0.0
-    shift = dict(zip(h.steps["lens_shift"], h["lens_shift"]))
-    assert shift[0] == 0.0 and shift[25] > 0 and shift[75] == 0.0  # the lens moved points, then was taken out
-    assert h.steps["mean_x"] == [25, 50, 75, 100] and len(h["at_seconds"]) == 4
-    views = nets["views"].lensed
-    assert not torch.equal(views[0], watch) and torch.equal(views[2], watch)  # step 75 > K: D sees x itself
-    # the lens is not trained once lambda = 0: 50 more steps leave it as it was at K
-    short, long = _toy_nets(True), _toy_nets(True)
-    tempered.train_gan(short, _real, 2, 50, seed=0, K=50, lens_lr=1e-2, batch=32)
-    tempered.train_gan(long, _real, 2, 100, seed=0, K=50, lens_lr=1e-2, batch=32)
-    for a, b in zip(short["L"].parameters(), long["L"].parameters()):
-        assert torch.equal(a, b)
-
-
-def test_train_gan_without_a_lens_and_wgan_gp():
-    plain = _toy_nets(False)
-    h = tempered.train_gan(plain, _real, 2, 30, seed=0, batch=16)
-    assert "lens_shift" not in h and set(h["lambda"]) == {0.0}
-    w = _toy_nets(True)
-    h = tempered.train_gan(w, _real, 2, 20, seed=0, method="wgan-gp", K=10, n_critic=2, lr=1e-4, betas=(0.5, 0.9), batch=16)
-    assert h.steps["loss_d"][-1] == 19 and math.isfinite(h.last("loss_d"))
-    with pytest.raises(ValueError, match="method"):
-        tempered.train_gan(plain, _real, 2, 1, seed=0, method="lsgan")
-    with pytest.raises(ValueError, match="needs K"):
-        tempered.train_gan(_toy_nets(True), _real, 2, 1, seed=0)
-
-
 def test_segments():
     real, fake = toys.segments(0.7, 100, torch.Generator().manual_seed(0))
     assert real.shape == fake.shape == (100, 2)
