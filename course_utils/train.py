@@ -147,12 +147,13 @@ def fit(
     ``progress`` shows a tqdm bar (default: on, off when ``COURSE_FAST=1``). ``stop(step)``, if
     given, is asked after each step: True ends training there (e.g. a time budget), that step logged.
 
-    Inside ``train_or_load``, a long run is resumable: every ``snapshot_seconds()`` (3 minutes)
-    the model, ``optimizers``, ``schedulers``, every random state (``generators`` included), the
-    step and the history are saved beside the checkpoint, and a rerun after an interruption
-    continues from there, bit-identical to an uninterrupted run. For that, everything step_fn
-    changes from step to step must live in those: the model trained by ``train_or_load`` (EMA
-    copies and buffers included), the optimisers, the schedulers and the generators.
+    Inside ``train_or_load``, a long run that passes its ``optimizers`` is resumable: every
+    ``snapshot_seconds()`` (3 minutes) the model, ``optimizers``, ``schedulers``, every random
+    state (``generators`` included), the step and the history are saved beside the checkpoint, and
+    a rerun after an interruption continues from there, bit-identical to an uninterrupted run. For
+    that, everything step_fn changes from step to step must live in those: the model trained by
+    ``train_or_load`` (EMA copies and buffers included), the optimisers, the schedulers and the
+    generators. A fit that passes no optimiser writes no snapshot (its rerun starts over).
     """
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}.")
@@ -161,8 +162,9 @@ def fit(
     history = history if history is not None else History()
     show = _progress_default() if progress is None else progress
     state = _FitState(list(optimizers), list(schedulers), list(generators))
-    run = _active_run
-    index = run.begin_fit() if run is not None else None
+    index = _active_run.begin_fit() if _active_run is not None else None
+    # only a fit that names its optimisers can be resumed exactly; any other restarts from scratch
+    run = _active_run if state.optimizers else None
     first = run.resume(index, state, history) if run is not None else 0
     start = time.perf_counter()
     with tqdm(total=n_steps, initial=first, desc=desc, disable=not show, leave=False) as bar:

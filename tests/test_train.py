@@ -336,6 +336,23 @@ def test_a_stopped_run_continues_from_its_snapshot_bit_identical(tmp_path, monke
     assert list((tmp_path / "rerun").glob("*.resume.pt")) == []
 
 
+def test_a_fit_that_names_no_optimiser_is_never_snapshotted(tmp_path, monkeypatch):
+    """Its optimiser's state could not be restored, so a rerun starts over (and still ends with the
+    clean run's checkpoint), whatever COURSE_SNAPSHOT_SECONDS says."""
+    monkeypatch.setenv("COURSE_SNAPSHOT_SECONDS", "0")
+    clean_model, clean_cell, _ = _cell(tmp_path / "clean")
+    clean_cell()
+    model, cell, stop = _cell(tmp_path / "rerun", interrupt_at=12)
+    with pytest.raises(KeyboardInterrupt):
+        cell()
+    assert list((tmp_path / "rerun").glob("*.pt")) == []
+    stop["at"], stop["steps"] = None, []
+    cell()
+    assert stop["steps"] == list(range(20))
+    clean, rerun = _weights(tmp_path / "clean"), _weights(tmp_path / "rerun")
+    assert all(torch.equal(clean[k], rerun[k]) for k in clean)
+
+
 def test_without_restoring_the_random_states_the_resumed_run_would_differ(tmp_path, monkeypatch):
     """The test above can fail: a snapshot that skipped the random states gives other weights."""
     monkeypatch.setenv("COURSE_SNAPSHOT_SECONDS", "0")
