@@ -253,6 +253,9 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
         raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': use adversarial.build")
     if seconds is None and steps is None:
         steps = recipe.steps
+    if steps is None and recipe.lr_end is not None:
+        raise ValueError(f"recipe {recipe.label()!r} decays its learning rates over a number of steps (lr_end): "
+                         "give steps= as well as seconds=, or use a recipe without lr_end")
     n_steps = steps if steps is not None else 10**9
     fns = (losses or Losses()).resolved(recipe)
     device = next(G.parameters()).device

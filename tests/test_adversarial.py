@@ -154,6 +154,8 @@ def test_the_lens_is_withdrawn_at_K_and_a_time_budget_ends_the_run():
     history = adversarial.train_gan(adversarial.build(r, 0), points, r, seed=0, seconds=0.5, evals=3, progress=False,
                                 evaluate=lambda nets: scores.append(1) or {"score": len(scores)})
     assert history["seconds"][-1] >= 0.5 and len(history["score"]) == 3
+    with pytest.raises(ValueError, match="give steps="):
+        adversarial.train_gan(adversarial.build(small("toy-r1"), 0), points, small("toy-r1"), seed=0, seconds=1)
     assert history.steps["loss_d"][-1] == history.steps["score"][-1] - 1  # the last step is logged
 
 
