@@ -4,9 +4,9 @@
     python benchmarks/gan_throughput.py --seconds 60 --workers 0 2
     python benchmarks/gan_throughput.py --fast          # smoke run
 
-Same model (``gan.DCGenerator`` / ``gan.DCDiscriminator``, notebook 04's sizes), same batch,
-same update (one D step, one non-saturating G step, Adam), run one after the other in one
-process. Only the batches differ:
+Same model, batch and update: the engine's ``mnist-dcgan`` recipe (notebook 04's GAN) without
+the average of G, trained by ``adversarial.train_gan``, one loop after the other in one process.
+Only the batches differ:
 
 - **course**: the training set preloaded once as a uint8 tensor (``course_utils.data``), batches
   made by indexing with random integers (notebook 04's loop);
@@ -25,30 +25,10 @@ import time
 
 import torch
 
-from course_utils import config, data, gan
+from course_utils import adversarial, config, data
 
-LATENT, WIDTH, BATCH = 64, 64, 128
-
-
-def make_step(device):
-    torch.manual_seed(0)
-    G, D = gan.DCGenerator(LATENT, WIDTH).to(device), gan.DCDiscriminator(WIDTH).to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-
-    def step(x):
-        z = torch.randn(x.shape[0], LATENT, device=device)
-        fake = G(z)
-        loss_d = gan.discriminator_loss(D(x), D(fake.detach()))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        loss_g = gan.generator_loss_nonsaturating(D(fake))
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-
-    return step
+RECIPE = adversarial.recipe("mnist-dcgan").with_(ema=0.0)  # notebook 04's GAN, without the average of G
+LATENT, WIDTH, BATCH = RECIPE.latent, RECIPE.width, RECIPE.batch
 
 
 def course_batches(device):
@@ -73,17 +53,14 @@ def tutorial_batches(device, workers: int):
 
 
 def measure(batches, device, seconds: float) -> tuple[float, int]:
-    """Images per second of the training step fed by ``batches`` (after 3 warm-up steps)."""
-    step = make_step(device)
-    for _ in range(3):
-        step(next(batches))
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(next(batches))
-        n += 1
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return n * BATCH / (time.perf_counter() - start), n
+    """Images per second of the engine's training step (``adversarial.train_gan``) fed by
+    ``batches`` for ``seconds`` (after 3 warm-up steps)."""
+    nets = adversarial.build(RECIPE, 0, device)
+    real = lambda n, g: next(batches)  # noqa: E731 (the batches come from outside, whatever n and g say)
+    adversarial.train_gan(nets, real, RECIPE, 0, steps=3, progress=False)
+    history = adversarial.train_gan(nets, real, RECIPE, 0, seconds=seconds, progress=False, log_every=10**9)
+    n, trained = int(history.steps["loss_g"][-1]) + 1, float(history["seconds"][-1])
+    return n * BATCH / trained, n
 
 
 def measure_batches(batches, seconds: float) -> float:
@@ -109,7 +86,7 @@ def main(argv=None) -> int:
     for w in workers:
         rows.append((f"tutorial: DataLoader + transforms, {w} workers", *measure(tutorial_batches(cfg.device, w), cfg.device, seconds)))
     best_tutorial = max(r[1] for r in rows[1:])
-    print(f"\n| loop | images/s | steps | speed-up of the course loop |")
+    print("\n| loop | images/s | steps | speed-up of the course loop |")
     print("| --- | ---: | ---: | ---: |")
     for name, rate, n in rows:
         print(f"| {name} | {rate:,.0f} | {n} | {rows[0][1] / rate:.2f}x |")

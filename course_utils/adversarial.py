@@ -8,7 +8,9 @@ the student's checked functions (``Losses``), so the exercises still drive real 
     nets = adversarial.build(recipe, seed, cfg.device)         # G, D (G_ema, L), from the seed alone
     history = adversarial.train_gan(nets, real, recipe, seed, losses=adversarial.Losses(g_loss=my_g_loss))
 
-``real(n, generator)`` returns ``(n, ...)`` real samples. ``train_gan`` runs inside ``train.fit``, so it
+``train_critic`` runs the same D step with no generator, against two fixed distributions
+(notebook 06's probes of what a discriminator or critic measures). ``real(n, generator)`` returns
+``(n, ...)`` real samples. ``train_gan`` runs inside ``train.fit``, so it
 has its progress bar, divergence guard, History and, inside ``train.train_or_load``, snapshots and
 resumption; ``train_or_load`` below wraps the two. A table row names its recipe (``Recipe.label``).
 
@@ -227,6 +229,28 @@ def _optimizer(recipe: Recipe, params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr, betas=recipe.betas)
 
 
+def _d_step(D: nn.Module, opt_d: torch.optim.Optimizer, recipe: Recipe, fns: Losses, real: torch.Tensor,
+            fake: torch.Tensor, d_step: int, g: torch.Generator, update: bool = True):
+    """One step of D / the critic on a real and a generated batch (fake detached): the objective's
+    loss plus the recipe's penalty, the update, the clipping. The one D step of ``train_gan`` and
+    ``train_critic``. Returns (D's outputs on fake ``(B,)``, the loss before the update)."""
+    real_out, fake_out = D(real).view(-1), D(fake).view(-1)
+    loss_d = fns.d_loss(real_out, fake_out)
+    if recipe.penalty in ("r1", "r2") and d_step % recipe.lazy == 0:
+        points = real if recipe.penalty == "r1" else fake
+        loss_d = loss_d + recipe.lazy * fns.r1_term(D, points, recipe.gamma)
+    elif recipe.penalty in ("gp", "gp-one-sided"):
+        eps = torch.rand(real.shape[0], generator=g).to(real.device)
+        loss_d = loss_d + recipe.gp_lambda * fns.gradient_penalty(D, real, fake, eps)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    if update:
+        opt_d.step()
+    if recipe.penalty == "clip":
+        gan.clip_weights(D, recipe.clip)
+    return fake_out, loss_d
+
+
 def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *, steps: int | None = None,
           seconds: float | None = None, losses: Losses | None = None, evaluate: Callable | None = None,
           evals: int = 8, watch: torch.Tensor | None = None, desc: str | None = None, log_every: int = 25,
@@ -297,21 +321,8 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
             z = torch.randn(recipe.batch, recipe.latent, generator=g).to(device)
             with torch.set_grad_enabled(i == recipe.n_critic - 1):  # G's graph only for the batch G's step reuses
                 fake = G(z)
-            real_out, fake_out = D(shown).view(-1), D(fake.detach()).view(-1)
-            loss_d = fns.d_loss(real_out, fake_out)
-            d_step = step * recipe.n_critic + i
-            if recipe.penalty in ("r1", "r2") and d_step % recipe.lazy == 0:
-                points = shown if recipe.penalty == "r1" else fake.detach()
-                loss_d = loss_d + recipe.lazy * fns.r1_term(D, points, recipe.gamma)
-            elif recipe.penalty in ("gp", "gp-one-sided"):
-                eps = torch.rand(recipe.batch, generator=g).to(device)
-                loss_d = loss_d + recipe.gp_lambda * fns.gradient_penalty(D, shown, fake.detach(), eps)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            if recipe.freeze_d_after is None or step < recipe.freeze_d_after:
-                opt_d.step()
-            if recipe.penalty == "clip":
-                gan.clip_weights(D, recipe.clip)
+            fake_out, loss_d = _d_step(D, opt_d, recipe, fns, shown, fake.detach(), step * recipe.n_critic + i, g,
+                                       update=recipe.freeze_d_after is None or step < recipe.freeze_d_after)
         logs = {"loss_d": loss_d}
         if lens is not None:
             logs["lambda"] = lam
@@ -360,3 +371,35 @@ def train_or_load(name: str, recipe: Recipe, real: Callable, seed: int, device="
     all_settings = {"recipe": recipe.settings(), "seed": seed, "steps": steps, **(settings or {})}
     history = train.train_or_load(name, nets, lambda: train_gan(nets, real, recipe, seed, steps=steps, **kwargs), all_settings)
     return nets, history
+
+
+def train_critic(D: nn.Module, batches: Callable, recipe: Recipe, seed: int, *, steps: int | None = None,
+                 losses: Losses | None = None, inspect: Callable | None = None, log_every: int = 25,
+                 desc: str | None = None, progress: bool | None = False) -> train.History:
+    """Train a discriminator or critic ``D`` alone, against two fixed distributions (notebook 06's
+    probes: no generator learns). ``batches(n, generator) -> (real, fake)``, each ``(n, ...)`` with
+    n = ``recipe.batch``, drawn from the run's one generator (seeded by ``seed``). Each step is
+    ``train_gan``'s D step: the recipe's objective (cross-entropy for "saturating" / "ns", critic
+    scores for "wgan"; ``losses.d_loss`` if given), its penalty (R1 / R2, gradient penalty: the
+    student's ``losses.gradient_penalty`` if given; clipping), its optimiser (``lr_d`` or ``lr``,
+    ``betas``). ``inspect(step, D)``, if given, runs after each update (D's ``.grad`` still holds that
+    step's gradients) and returns a dict of numbers to log at ``step + 1``, or None.
+    Returns the ``train.History`` (loss_d every ``log_every`` steps, and inspect's numbers)."""
+    steps = steps if steps is not None else recipe.steps
+    fns = (losses or Losses()).resolved(recipe)
+    g = torch.Generator().manual_seed(seed)
+    opt_d = _optimizer(recipe, D.parameters(), recipe.lr_d if recipe.lr_d is not None else recipe.lr)
+    history = train.History()
+
+    def step_fn(step):
+        real, fake = batches(recipe.batch, g)
+        _, loss_d = _d_step(D, opt_d, recipe, fns, real, fake.detach(), step, g)
+        if inspect is not None:
+            seen = inspect(step, D)
+            if seen:
+                history.log(step + 1, **seen)
+        return {"loss_d": loss_d}
+
+    D.train()
+    return train.fit(step_fn, steps, log_every=log_every, desc=desc or f"critic: {recipe.label()}", history=history,
+                     progress=progress, optimizers=[opt_d], generators=[g])

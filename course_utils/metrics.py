@@ -313,10 +313,20 @@ class Yardstick(SampleScorer):
 
     n = YARDSTICK_N
 
-    def __init__(self, device="cpu", root=None, verbose: bool = True):
-        test, self._train_images = data.mnist("test", root=root), None
+    def __init__(self, device="cpu", root=None, verbose: bool = True, *, classifier: DigitClassifier | None = None,
+                 dataset: str = "mnist"):
+        # classifier / dataset: the same protocol with another classifier and data set (notebook
+        # 04 on Fashion-MNIST, with a classifier trained there): never the course's yardstick
+        if dataset not in ("mnist", "fashion"):
+            raise ValueError(f"dataset must be 'mnist' or 'fashion', got {dataset!r}")
+        if classifier is None and dataset != "mnist":
+            raise ValueError("the course's yardstick reads MNIST digits: pass a classifier trained on "
+                             f"{dataset!r} (metrics.train_classifier) to score that data set")
+        self._load = data.mnist if dataset == "mnist" else data.fashion_mnist
+        test, self._train_images = self._load("test", root=root), None
         self._root = root
-        super().__init__(load_yardstick(device), test.images)
+        self.fixed = classifier is None
+        super().__init__(load_yardstick(device) if classifier is None else classifier, test.images)
         self.accuracy = 100.0 * float((self.reference_probs.argmax(1) == test.labels).double().mean())
         # the kernel reads features divided by one fixed scale (their RMS over the test images),
         # so that a.b / F is of order 1 and the cubic kernel does not blow up the estimate's variance
@@ -324,13 +334,14 @@ class Yardstick(SampleScorer):
         self._reference_kernel = _kernel_mean_offdiag(self.reference_features / self._scale, 2048)
         self.floor = super().score(self.training_images(self.n))["frechet"]
         if verbose:
-            print(f"yardstick: fixed digit classifier, test accuracy {self.accuracy:.2f} %; n = {self.n:,} "
+            what = "the course's yardstick: fixed digit classifier" if self.fixed else f"{test.name}: a classifier trained here"
+            print(f"{what}, test accuracy {self.accuracy:.2f} %; n = {self.n:,} "
                   f"samples against the {len(test):,} test images; real-vs-real floor {self.floor:.2f}")
 
     def training_images(self, n: int) -> torch.Tensor:
         """The first ``n`` MNIST training images ``(n, 1, 28, 28)`` uint8 (the floor's real sample)."""
         if self._train_images is None:
-            self._train_images = data.mnist("train", root=self._root).images
+            self._train_images = self._load("train", root=self._root).images
         return self._train_images[:n]
 
     def score(self, images: torch.Tensor) -> dict:

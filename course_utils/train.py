@@ -245,6 +245,15 @@ def load_model(model: torch.nn.Module, state_dict: Mapping, source="checkpoint")
         ) from err
 
 
+def seeded(seed: int, make: Callable[[], torch.nn.Module]) -> torch.nn.Module:
+    """``make()`` run with torch's global random state seeded by ``seed`` and put back afterwards:
+    a model built this way starts from the same weights whatever ran (or was loaded from the
+    cache) before it, and building it changes no later draw."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return make()
+
+
 def fingerprint(model: torch.nn.Module, settings: Mapping) -> str:
     """A short hash of the settings and of every parameter / buffer name and shape."""
     arch = [(k, list(v.shape)) for k, v in model.state_dict().items()]

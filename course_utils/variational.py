@@ -192,10 +192,12 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def negative_elbo(self, x: torch.Tensor) -> torch.Tensor:
-        """-ELBO averaged over the batch x ``(B, 784)`` in {0, 1}, one reparameterised sample."""
+    def negative_elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """-ELBO averaged over the batch x ``(B, 784)`` in {0, 1}, one reparameterised sample (its
+        noise from ``generator``, a CPU generator, if given; else torch's global random state)."""
         mu, logvar = self.encode(x)
-        z = reparameterize(mu, logvar, torch.randn_like(mu))
+        eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
+        z = reparameterize(mu, logvar, eps)
         return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()
 
 
@@ -213,7 +215,8 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
     ``(vae, history, source, label)``: where it came from, in words, and a short label."""
     from course_utils import train  # here, not at the top: train is not needed for the maths above
 
-    vae = VAE(latent=32, hidden=512, depth=(2, 3)).to(cfg.device)
+    # built from `seed` alone (a short VAE trained in 04 and in 07 is then the same model)
+    vae = train.seeded(seed, lambda: VAE(latent=32, hidden=512, depth=(2, 3))).to(cfg.device)
     settings_03 = {**SETTINGS_03, "steps": cfg.scale(full=155 * (60000 // 512), fast=300)}
     if use_03 and train.checkpoint_path("03_vae", vae, settings_03).is_file():
         history = train.train_or_load("03_vae", vae, None, settings_03)
@@ -228,17 +231,19 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
             gv = torch.Generator().manual_seed(seed)
 
             def step_fn(step):
-                x = torch.bernoulli(x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)])
-                loss = vae.negative_elbo(x)
+                p = x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)]
+                x = (torch.rand(p.shape, generator=gv).to(cfg.device) < p).float()  # binarised from gv, not the global state
+                loss = vae.negative_elbo(x, generator=gv)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 schedule.step()
                 return {"loss": loss}
 
-            return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4)
+            return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4, optimizers=[optimizer],
+                             schedulers=[schedule], generators=[gv])
 
-        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps})
+        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps, "seed": seed, "init": "seeded"})
         source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
         label = f"VAE, {steps} steps"
     return vae.eval(), history, source, label

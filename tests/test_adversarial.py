@@ -212,3 +212,68 @@ def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, 
     for (k, p), q in zip(clean.state_dict().items(), nets.state_dict().values()):
         assert torch.equal(p, q), k  # G, D, G's average and batch-norm buffers
     assert history.values["mean"] == clean_history.values["mean"]
+
+
+# --- the critic-only trainer (notebook 06's probes) ---
+
+CRITIC = adversarial.Recipe("a 1-D critic with the gradient penalty", objective="wgan", penalty="gp", gp_lambda=10.0,
+                            nets="mlp", lr=1e-3, betas=(0.5, 0.9), batch=64, steps=5)
+
+
+def shifted(n, g):
+    """N(0, 1) against N(2, 1) in 1-D: W1 = 2 exactly."""
+    return torch.randn(n, 1, generator=g), 2 + torch.randn(n, 1, generator=g)
+
+
+def test_train_critic_is_the_hand_written_critic_loop():
+    D = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    ref = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    ref.load_state_dict(D.state_dict())
+    adversarial.train_critic(D, shifted, CRITIC, seed=3)
+    g = torch.Generator().manual_seed(3)
+    opt = torch.optim.Adam(ref.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    for _ in range(CRITIC.steps):
+        x, y = shifted(64, g)
+        eps = torch.rand(64, generator=g)
+        loss = gan.critic_loss(ref(x).view(-1), ref(y).view(-1)) + 10.0 * gan.gradient_penalty(ref, x, y, eps=eps)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for p, q in zip(D.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_train_critic_estimates_w1_and_logs_what_inspect_returns():
+    torch.manual_seed(0)
+    D = gan.mlp(1, 1, 64, 2)
+    history = adversarial.train_critic(D, shifted, CRITIC.with_(batch=256), seed=0, steps=400,
+                                       inspect=lambda step, D: {"grad": D[0].weight.grad.norm().item()} if step % 100 == 0 else None)
+    assert list(history.steps["grad"]) == [1, 101, 201, 301] and history.steps["loss_d"][-1] == 399
+    with torch.no_grad():
+        x, y = shifted(20_000, torch.Generator().manual_seed(9))
+        estimate = (D(x).mean() - D(y).mean()).item()
+    assert abs(abs(estimate) - 2.0) < 0.3, estimate  # Kantorovich-Rubinstein: sup E_r f - E_g f = W1 = 2
+
+
+def test_train_critic_clips_and_uses_the_students_penalty():
+    D = gan.mlp(1, 1, 16, 2)
+    adversarial.train_critic(D, shifted, CRITIC.with_(penalty="clip", clip=0.01, optimizer="rmsprop", lr=1e-2), seed=0)
+    assert max(p.abs().max().item() for p in D.parameters()) <= 0.01
+    calls = []
+
+    def my_penalty(critic, real, fake, eps):
+        calls.append(eps.shape)
+        return gan.gradient_penalty(critic, real, fake, eps=eps)
+
+    adversarial.train_critic(gan.mlp(1, 1, 16, 2), shifted, CRITIC, seed=0, losses=adversarial.Losses(gradient_penalty=my_penalty))
+    assert calls == [torch.Size([64])] * CRITIC.steps
+
+
+def test_seeded_models_ignore_earlier_draws():
+    from course_utils import train
+    a = train.seeded(4, lambda: gan.mlp(2, 1, 8, 2))
+    torch.randn(7)
+    state = torch.get_rng_state()
+    b = train.seeded(4, lambda: gan.mlp(2, 1, 8, 2))
+    assert torch.equal(state, torch.get_rng_state())
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))

@@ -26,12 +26,14 @@ def test_toy_benchmark_prints_one_row_per_run_and_a_summary(isolated_env, capsys
     assert "| r1-fast | grid |" in out and not (isolated_env / "results").exists()  # smoke runs record nothing
 
 
-def test_every_toy_recipe_names_a_mixture_and_known_settings():
+def test_every_toy_recipe_names_a_mixture_and_a_registered_recipe():
+    from course_utils import adversarial
     toys_bench = _load("gan_toys")
-    known = {"hidden", "layers", "noise", "lr", "lr_end", "betas", "batch", "gamma", "r1_every", "steps", "ema",
-             "loss", "n_critic", "lam", "clip", "optimizer"}
-    for kind, _, settings in toys_bench.RECIPES.values():
-        assert kind in toys_bench.MIXTURES and set(settings) <= known
+    for kind, recipe in toys_bench.RECIPES.values():
+        assert kind in toys_bench.MIXTURES and recipe.name in adversarial.RECIPES and recipe.nets == "mlp"
+    # the benchmark measures exactly what the notebooks run
+    assert toys_bench.RECIPES["r1-fast"][1] == adversarial.recipe("toy-r1").with_(steps=20000)
+    assert toys_bench.RECIPES["wgan-gp-fast"][1] == adversarial.recipe("toy-wgan-gp")
 
 
 def test_mnist_benchmark_smoke(isolated_env, capsys):
@@ -74,14 +76,15 @@ def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
 
 def test_toy_benchmark_runs_the_wasserstein_recipes(isolated_env, capsys):
     toys_bench = _load("gan_toys")
-    wasserstein = [name for name, (_, _, s) in toys_bench.RECIPES.items() if s.get("loss", "ns") != "ns"]
+    wasserstein = [name for name, (_, r) in toys_bench.RECIPES.items() if r.objective == "wgan"]
     assert {"wgan-gp", "wgan-clip"} <= set(wasserstein)
     assert toys_bench.main(["--fast", "--only", *wasserstein]) == 0
     out = capsys.readouterr().out
     assert all(f"| {name} | 0 | 200 |" in out for name in wasserstein)
 
 
-def test_toy_benchmark_rejects_an_unknown_loss():
+def test_toy_benchmark_curve_logs_evaluations(isolated_env):
     toys_bench = _load("gan_toys")
-    with pytest.raises(ValueError, match="wgan-gp"):
-        toys_bench.train_toy(toys_bench.MIXTURES["grid"](), {**toys_bench.RECIPES["gan"][2], "loss": "hinge"}, 0, 2)
+    _, recipe = toys_bench.RECIPES["r1-fast"]
+    scores, seconds, curve = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), recipe.with_(hidden=16, batch=32), 0, 20, evals=4)
+    assert [c[0] for c in curve] == [5, 10, 15, 20] and seconds > 0 and 0 <= scores["modes"] <= 25

@@ -122,3 +122,15 @@ def test_course_vae_trains_a_short_one_and_reloads_it(isolated_env):
     again, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="test_vae")
     for a, b in zip(vae.parameters(), again.parameters()):
         assert torch.equal(a, b)
+
+
+def test_course_vae_is_built_and_trained_from_its_seed_alone(isolated_env):
+    """The short VAE of notebooks 04 and 07 is one model: earlier draws do not change it."""
+    cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    a, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="vae_a", use_03=False)
+    torch.randn(7)
+    torch.rand(3)
+    b, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="vae_b", use_03=False)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)

@@ -131,3 +131,12 @@ def test_the_script_reproduces_a_classifier_of_the_same_accuracy(tmp_path, yards
 
     result = train_yardstick.train_yardstick(tmp_path / "again.pt")
     assert abs(result["test_accuracy"] - yardstick.accuracy) < 0.2
+
+
+def test_another_classifier_is_labelled_and_fashion_needs_one(data_root, capsys):
+    with pytest.raises(ValueError, match="pass a classifier trained on 'fashion'"):
+        metrics.Yardstick("cpu", root=data_root, dataset="fashion")
+    untrained = metrics.build_classifier(0).eval()
+    other = metrics.Yardstick("cpu", root=data_root, classifier=untrained)
+    assert not other.fixed and "a classifier trained here" in capsys.readouterr().out
+    assert other.floor != pytest.approx(metrics.Yardstick("cpu", root=data_root, verbose=False).floor)
