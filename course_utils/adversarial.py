@@ -54,7 +54,8 @@ class Recipe:
     penalty, two- or one-sided), "clip" (weights into [-clip, clip] after each D step) or "none".
     nets: "dcgan" (28 x 28 images: ``latent``, ``width``, ``channels``) or "mlp" (points in
     ``dim`` dimensions: ``latent``, ``hidden``, ``layers``). lr_d: D's learning rate when it differs
-    from G's; lr_end: both decayed to it along a cosine over the run. ema: beta of G's average
+    from G's; optimizer_g: G's optimiser when it differs from D's ("sgd": plain gradient descent,
+    for notebook 07's one-parameter generator); lr_end: both decayed to it along a cosine over the run. ema: beta of G's average
     (0: none). lens: the tempered GAN's lens, its weight lambda falling to 0 at k_share of the steps.
     freeze_d_after: D stops learning after that many steps (notebook 04's deliberately bad setting).
     """
@@ -68,6 +69,7 @@ class Recipe:
     clip: float = 0.01
     n_critic: int = 1
     optimizer: str = "adam"
+    optimizer_g: str | None = None
     lr: float = 2e-4
     lr_d: float | None = None
     betas: tuple[float, float] = (0.5, 0.999)
@@ -92,10 +94,10 @@ class Recipe:
         checks = [(self.objective in OBJECTIVES, f"objective must be one of {OBJECTIVES}"),
                   (self.penalty in PENALTIES, f"penalty must be one of {PENALTIES}"),
                   (self.optimizer in ("adam", "rmsprop"), "optimizer must be 'adam' or 'rmsprop'"),
+                  (self.optimizer_g in (None, "adam", "rmsprop", "sgd"), "optimizer_g must be None, 'adam', 'rmsprop' or 'sgd'"),
                   (self.nets in ("dcgan", "mlp"), "nets must be 'dcgan' or 'mlp'"),
                   (self.n_critic >= 1 and self.lazy >= 1 and self.batch >= 1, "n_critic, lazy and batch must be >= 1"),
                   (not (self.penalty in ("r1", "r2") and self.gamma <= 0), "an R1 / R2 penalty needs gamma > 0"),
-                  (not (self.lens and self.objective == "saturating"), "the lens is for the ns and wgan objectives"),
                   (0.0 <= self.ema < 1.0, "ema must be in [0, 1)")]
         for ok, message in checks:
             if not ok:
@@ -223,9 +225,12 @@ def sampler(nets: nn.ModuleDict) -> nn.Module:
     return nets["G_ema"] if "G_ema" in nets else nets["G"]
 
 
-def _optimizer(recipe: Recipe, params, lr: float) -> torch.optim.Optimizer:
-    if recipe.optimizer == "rmsprop":  # the WGAN paper's choice: momentum hurt its clipped critic
+def _optimizer(recipe: Recipe, params, lr: float, kind: str | None = None) -> torch.optim.Optimizer:
+    kind = kind or recipe.optimizer
+    if kind == "rmsprop":  # the WGAN paper's choice: momentum hurt its clipped critic
         return torch.optim.RMSprop(params, lr=lr)
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr)
     return torch.optim.Adam(params, lr=lr, betas=recipe.betas)
 
 
@@ -284,7 +289,7 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
     fns = (losses or Losses()).resolved(recipe)
     device = next(G.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    opt_g = _optimizer(recipe, G.parameters(), recipe.lr)
+    opt_g = _optimizer(recipe, G.parameters(), recipe.lr, recipe.optimizer_g)
     opt_d = _optimizer(recipe, D.parameters(), recipe.lr_d if recipe.lr_d is not None else recipe.lr)
     optimizers = [opt_g, opt_d]
     if lens is not None:

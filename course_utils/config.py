@@ -10,6 +10,9 @@ Environment variables (all optional):
   Only the spellings in ``TRUE_WORDS`` / ``FALSE_WORDS`` are accepted, here and for ``FAST``.
 - ``COURSE_DATA`` is the data folder (default: ``~/.cache/dgm-course/data``).
 - ``COURSE_OUTPUT`` is where checkpoints and results go (default: ``~/.cache/dgm-course/outputs``).
+- ``COURSE_DETERMINISTIC=1`` asks torch for deterministic kernels only
+  (``torch.use_deterministic_algorithms``; on a GPU: slower, and an operation without a
+  deterministic version stops with torch's message). On a CPU the course is deterministic without it.
 """
 
 from __future__ import annotations
@@ -119,6 +122,15 @@ class RunConfig:
         return f"device: {device_lib.describe(self.device)} | seed: {self.seed} | mode: {self.mode}"
 
 
+def deterministic() -> None:
+    """Deterministic kernels only, for bit-identical GPU runs (``COURSE_DETERMINISTIC=1``): cuDNN's
+    autotuner off, ``torch.use_deterministic_algorithms(True)`` and the cuBLAS workspace setting
+    it needs (read when cuBLAS starts, so before the first matrix product on the GPU)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True)
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed python, numpy and torch (all devices); return a fresh CPU ``torch.Generator``."""
     random.seed(seed)
@@ -135,6 +147,8 @@ def setup(fast: bool = False, seed: int = 0, device: str = "auto", verbose: bool
     ``seed`` or ``device`` stops here, with a message naming the parameter to fix.
     """
     seed = check_seed(seed)
+    if env_flag("COURSE_DETERMINISTIC", False):
+        deterministic()
     cfg = RunConfig(
         fast=fast_from_env(fast),
         seed=seed,

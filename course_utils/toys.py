@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,26 @@ def segments(theta, n: int, generator: torch.Generator | None = None) -> tuple[t
     real = torch.cat([torch.zeros_like(y), y], 1)
     fake = torch.cat([torch.zeros_like(y) + theta, y], 1)
     return real, fake
+
+
+class SegmentGenerator(nn.Module):
+    """The generator of the two segments, as a module the GAN engine can train: one parameter
+    ``theta``; noise ``z`` ``(n, latent >= 1)`` ~ N(0, 1) becomes the point ``(theta, Phi(z_1))``,
+    uniform on the segment {theta} x [0, 1] (Phi: the standard normal CDF). Returns ``(n, 2)``."""
+
+    def __init__(self, theta: float = 1.0):
+        super().__init__()
+        self.theta = nn.Parameter(torch.tensor(float(theta)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        y = 0.5 * (1 + torch.erf(z[:, :1] / math.sqrt(2)))
+        return torch.cat([self.theta.expand(len(z), 1), y], 1)
+
+
+def segment_points(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n`` real points ``(0, y)``, ``y ~ U[0, 1]``: ``(n, 2)`` (the real segment of ``segments``)."""
+    y = torch.rand(n, 1, generator=generator)
+    return torch.cat([torch.zeros_like(y), y], 1)
 
 
 def mode_report(samples: torch.Tensor, mixture: Mixture, n_sigma: float = 3.0, min_count: int = 1) -> dict:

@@ -41,20 +41,20 @@
 # **Prerequisites**: notebooks 04 (GAN losses, the classifier-Fréchet distance), 05 (saturation and
 # the Dirac-GAN) and 06 (disjoint supports, WGAN-GP); notebook 03 for the VAE row of the last table.
 #
-# **Time and hardware**: a full run took 19.5 min on a 2-core server CPU (AMD EPYC; the toy:
-# about a minute; 10 MNIST GANs with and without the lens: 10 min; 3 WGAN-GPs: 4 min; a short
+# **Time and hardware**: a full run took 20 min on a 2-core server CPU (AMD EPYC; the toy:
+# about a minute; 10 MNIST GANs with and without the lens: 11 min; 3 WGAN-GPs: 4 min; a short
 # VAE: 3 min, or notebook 03's model if you ran it). A GPU is used without code changes. FAST
 # mode: about a minute. A second run reloads every trained model.
 #
-# **Result** (full run, 2-core CPU, 19.5 min): on two segments with disjoint supports the lens
+# **Result** (full run, 2-core CPU, 20 min): on two segments with disjoint supports the lens
 # rescued the saturating generator loss (the generator reached the data on 5 / 5 seeds, and
 # stopped at 0.68 without the lens). On MNIST, 5 seeds of 1,500 steps, scored with the course's
 # yardstick (10,000 samples; the floor is 3.92): the tempered GAN was level with the plain one at
 # $K$ = 750 and ahead at the end on every seed, 270 ± 19 against 301 ± 32 (69 ± 5 against
-# 77 ± 8 times the floor), for 13 % more training time (48 against 31 ms per step while the lens
+# 77 ± 8 times the floor), for 47 % more training time (54 against 27 ms per step while the lens
 # acts). Sajjadi et al. report better quality, stability and/or convergence speed; we found a
 # better end point, not a faster start. On one yardstick, at one to three minutes per model: VAE
-# decoder means 22x the floor, GAN 77x, WGAN-GP 216x, tempered GAN 69x. All numbers:
+# decoder means 21x the floor, GAN 77x, WGAN-GP 216x, tempered GAN 69x. All numbers:
 # `benchmarks/RESULTS.md`.
 
 # %% tags=["parameters"]
@@ -88,7 +88,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn as nn
 
 from course_utils import adversarial, checks, config, data, gan, metrics, plots, results, tempered, toys, train, variational
 
@@ -212,45 +212,29 @@ lens_loss = checks.check_exercise("lens_loss", lens_loss, tempered.lens_loss, ca
 # seeds each (5 in a full run).
 
 # %%
+# your lens_loss, plugged into the course's engine (which passes D's loss too: the GAN's lens does not need it)
+engine_losses = adversarial.Losses(lens_loss=lambda real_logits, fake_logits, lensed, x, lam, d_loss:
+                                   lens_loss(real_logits, fake_logits, lensed, x, lam))
+
+
 def segment_game(loss, with_lens, seed, steps):
-    """theta (from 1), D and optionally a lens trained together on the two segments. Returns
-    per-step lists: theta, |d loss_G / d theta| and the lens's mean shift ||L(x) - x||."""
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
-    D, lens = gan.mlp(2, 1, 128, 2), tempered.point_lens(2, 64, 2)
-    theta = torch.tensor(1.0, requires_grad=True)
-    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
-    opt_l = torch.optim.Adam(lens.parameters(), lr=1e-3, betas=(0.5, 0.999))
-    opt_theta = torch.optim.SGD([theta], lr=0.01)
-    K = steps // 2
-    out = {"theta": [], "grad": [], "shift": []}
-    for step in range(steps):
-        lam = lambda_schedule(step, K) if with_lens else 0.0
-        real, fake = toys.segments(theta.detach(), 256, g)
-        shown = lens(real).detach() if lam > 0 else real
-        real_out, fake_out = D(shown).view(-1), D(fake).view(-1)
-        loss_d = gan.discriminator_loss(real_out, fake_out)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        shift = 0.0
-        if lam > 0:
-            lensed = lens(real)
-            loss_l = lens_loss(D(lensed).view(-1), fake_out.detach(), lensed, real, lam)
-            opt_l.zero_grad(set_to_none=True)
-            loss_l.backward()
-            opt_l.step()
-            shift = (lensed - real).norm(dim=1).mean().item()
-        _, fake = toys.segments(theta, 256, g)
-        logits = D(fake).view(-1)
-        loss_g = F.logsigmoid(-logits).mean() if loss == "saturating" else -F.logsigmoid(logits).mean()
-        opt_theta.zero_grad(set_to_none=True)
-        loss_g.backward()
-        out["grad"].append(abs(theta.grad.item()))
-        opt_theta.step()
-        out["theta"].append(theta.item())
-        out["shift"].append(shift)
-    return out
+    """theta (from 1), D and optionally a lens trained together on the two segments by the course's
+    engine. Returns per-step lists: theta, |d loss_G / d theta| and the lens's mean shift ||L(x) - x||."""
+    recipe = adversarial.Recipe(
+        "the two segments: theta by SGD (0.01), D 2 x 128 ReLU by Adam 1e-3, point lens by Adam 1e-3, batch 256",
+        objective="saturating" if loss == "saturating" else "ns", optimizer_g="sgd", lr=0.01, lr_d=1e-3,
+        betas=(0.5, 0.999), batch=256, lens=with_lens, lens_lr=1e-3, k_share=0.5, nets="mlp", latent=1, steps=steps)
+    D, lens = train.seeded(seed, lambda: (gan.mlp(2, 1, 128, 2), tempered.point_lens(2, 64, 2)))
+    nets = nn.ModuleDict({"G": toys.SegmentGenerator(1.0), "D": D, **({"L": lens} if with_lens else {})})
+
+    def record(nets):  # after every step: theta and the gradient that moved it
+        return {"theta": nets["G"].theta.item(), "grad": abs(nets["G"].theta.grad.item())}
+
+    history = adversarial.train_gan(nets, toys.segment_points, recipe, seed, evaluate=record, evals=steps, log_every=1,
+                                    losses=engine_losses, progress=False)
+    shift = list(history["lens_shift"]) if with_lens else [0.0] * steps
+    return {"theta": [float(v) for v in history["theta"]], "grad": [float(v) for v in history["grad"]],
+            "shift": [float(v) for v in shift]}
 
 
 toy_steps = cfg.scale(full=TOY_STEPS, fast=200)
@@ -258,7 +242,7 @@ toy = train.compute_or_load(
     "07_segment_game",
     lambda: {f"{loss}/{lens}/{s}": segment_game(loss, lens == "lens", s, toy_steps)
              for loss in ("saturating", "non-saturating") for lens in ("plain", "lens") for s in seeds},
-    {"steps": toy_steps, "seeds": seeds, "lr_theta": 0.01, "K": toy_steps // 2})
+    {"steps": toy_steps, "seeds": seeds, "lr_theta": 0.01, "K": toy_steps // 2, "trainer": "adversarial.train_gan"})
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
 colors = {"plain": "C0", "lens": "C3"}
@@ -357,9 +341,7 @@ recipes = {
                                                            steps=steps),
     "wgan-gp": adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, steps=cfg.scale(full=WGAN_STEPS, fast=16)),
 }
-# your lens_loss trains the lens (the engine passes D's loss too, which the GAN's lens does not need)
-losses = adversarial.Losses(lens_loss=lambda real_logits, fake_logits, lensed, x, lam, d_loss:
-                            lens_loss(real_logits, fake_logits, lensed, x, lam))
+losses = engine_losses  # your lens_loss trains the lens
 for kind, recipe in recipes.items():
     print(f"{kind}: {recipe.label()}")
 
@@ -581,10 +563,11 @@ plt.show()
 # Our recorded full run (2-core CPU; your run's numbers are printed above: the tables of sections
 # 2, 3 and 4).
 #
-# **The toy.** With the saturating loss and no lens, $\theta$ stopped at 0.68 ± 0.03 (5 seeds), its
-# gradient down to $5 \cdot 10^{-4}$; with the lens it reached the data ($|\theta| < 0.05$) by step
-# 198-211 on every seed. With the non-saturating loss the lens was not needed, and slowed it (step
-# 197-211 against 43-46). The lens moved the real segment by up to 1.0, the whole gap.
+# **The toy** (trained by the course's engine, as every GAN from notebook 05 on). With the
+# saturating loss and no lens, $\theta$ stopped at 0.68 ± 0.04 (5 seeds), its gradient down to
+# $5 \cdot 10^{-4}$; with the lens it reached the data ($|\theta| < 0.05$) by step 197-209 on every
+# seed. With the non-saturating loss the lens was not needed, and slowed it (step 196-210 against
+# 43-46). The lens moved the real segment by up to 0.99, the whole gap.
 #
 # **The lens on MNIST.** Early on it moved real digits by about as much as their own norm (largest
 # mean shift 9.5-14.8 by seed, image norm 9.1): it greyed the background and softened the strokes,
@@ -604,8 +587,9 @@ plt.show()
 # - *Steadier?* Mixed: closer together across seeds (sd 5 against 8), but the distance went up
 #   between consecutive evaluations more often (1.8 against 0.4 times per run), and one tempered
 #   seed ended with 9 digit classes.
-# - *At what cost?* About 55 % more time per step while the lens trains (48 against 31 ms), 13 %
-#   more per run (64 against 57 s). At full width for 15 minutes (`benchmarks/gan_mnist.py --only
+# - *At what cost?* About twice the time per step while the lens trains (54 against 27 ms in this
+#   run; 48 against 31 in the previous one: timings vary between runs), 47 % more per run (75
+#   against 51 s). At full width for 15 minutes (`benchmarks/gan_mnist.py --only
 #   ns-lens ns`, seed 0, $K$ = half the time, measured before the yardstick on its own 5,000-sample
 #   floor) the tempered GAN reached 20.9 times that floor and the plain one 17.9: at equal time, on
 #   a CPU, the lens did not pay.
@@ -617,17 +601,19 @@ plt.show()
 # conclusion either way.
 #
 # **The course's conclusions on one yardstick** (the table printed in section 4; 10,000 samples
-# against the test set, floor 3.92): VAE decoder means 86 (22 times the floor; 193 s of training;
-# $-\log p(x) \le 87.9$ nats), the same VAE's Bernoulli samples 137 (35 times), GAN 301 ± 32
-# (77 times, 57 s, 5 seeds), WGAN-GP 848 ± 120 (216 times, 75 s, 3 seeds), tempered GAN 270 ± 19
-# (69 times, 64 s, 5 seeds).
+# against the test set, floor 3.92): VAE decoder means 81 (21 times the floor; 183 s of training;
+# $-\log p(x) \le 87.7$ nats), the same VAE's Bernoulli samples 128 (33 times), GAN 301 ± 32
+# (77 times, 51 s, 5 seeds), WGAN-GP 848 ± 120 (216 times, 84 s, 3 seeds), tempered GAN 270 ± 19
+# (69 times, 75 s, 5 seeds). The same VAE and the same WGAN-GP score the same in notebooks 04
+# and 06: one model, one number.
 #
 # "VAE: great but blurry." The decoder means *look* smooth (the samples above), yet the classifier
 # puts them closest to real digits of all models here, with the highest confidence (0.86 against
 # 0.78 for the GANs): features learned to tell digits apart do not punish smoothness much, and the
 # VAE trained three times longer than each GAN. Its actual samples, with Bernoulli noise on every
-# pixel, score farther (35 times the floor) but still closer than any one-minute GAN. Notebook 04,
-# with longer runs, saw the reverse (a 26-minute GAN ahead of the same VAE, on its own metric).
+# pixel, score farther (33 times the floor) but still closer than any one-minute GAN. Notebook 04,
+# with a longer run, saw the reverse on the same yardstick: its 24-minute GAN (full width, with an
+# average of G) scored 71 (18 times the floor), ahead of this same VAE's 81.
 # Which model wins depends on the budget and on the metric; the blur is real, the metric's
 # penalty for it is small.
 #

@@ -277,3 +277,24 @@ def test_seeded_models_ignore_earlier_draws():
     b = train.seeded(4, lambda: gan.mlp(2, 1, 8, 2))
     assert torch.equal(state, torch.get_rng_state())
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_a_one_parameter_generator_learns_by_sgd_with_the_saturating_loss_and_a_lens():
+    """Notebook 07's toy: theta trained by SGD against D (Adam), a point lens on the schedule."""
+    r = adversarial.Recipe("segments", objective="saturating", optimizer_g="sgd", lr=0.01, lr_d=1e-3, batch=64,
+                           lens=True, lens_lr=1e-3, k_share=0.5, nets="mlp", latent=1, steps=6)
+    D, L = gan.mlp(2, 1, 16, 2), tempered.point_lens(2, 16, 2)
+    nets = torch.nn.ModuleDict({"G": toys.SegmentGenerator(1.0), "D": D, "L": L})
+    seen = []
+    history = adversarial.train_gan(nets, toys.segment_points, r, 0, evals=6, log_every=1, progress=False,
+                                    evaluate=lambda n: seen.append(n["G"].theta.grad.item()) or {"theta": n["G"].theta.item()})
+    theta = history["theta"]
+    # plain gradient descent: each step moves theta by exactly -lr x its gradient
+    assert theta[0] == pytest.approx(1.0 - 0.01 * seen[0], abs=1e-6)
+    assert [v == pytest.approx(theta[i] - 0.01 * seen[i + 1], abs=1e-6) for i, v in enumerate(theta[1:])] == [True] * 5
+    assert list(history["lambda"])[:3] == pytest.approx([1.0, tempered.lambda_schedule(1, 3), tempered.lambda_schedule(2, 3)])
+    with pytest.raises(ValueError, match="optimizer_g"):
+        r.with_(optimizer_g="lbfgs")
+    points = toys.segment_points(1000, torch.Generator().manual_seed(0))
+    y = toys.SegmentGenerator(0.3)(torch.randn(1000, 1, generator=torch.Generator().manual_seed(0)))
+    assert torch.all(points[:, 0] == 0) and torch.all(y[:, 0] == 0.3) and 0.45 < y[:, 1].mean() < 0.55

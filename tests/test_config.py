@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import warnings
@@ -166,3 +167,16 @@ def test_importing_the_library_has_no_side_effects(tmp_path):
                           env={"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
+
+
+def test_course_deterministic_turns_on_deterministic_kernels(monkeypatch):
+    monkeypatch.setenv("COURSE_DETERMINISTIC", "1")
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    try:
+        config.setup(seed=0, device="cpu", verbose=False)
+        assert torch.are_deterministic_algorithms_enabled() and os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    finally:
+        torch.use_deterministic_algorithms(False)
+    monkeypatch.setenv("COURSE_DETERMINISTIC", "maybe")
+    with pytest.raises(ValueError, match="COURSE_DETERMINISTIC"):
+        config.setup(seed=0, device="cpu", verbose=False)
