@@ -59,15 +59,13 @@ PUBLISHED_STACKED = {
 STACKED_SAMPLES = 26_000
 
 
-def train_recipe(recipe: adversarial.Recipe, yardstick: metrics.Yardstick, seconds: float, evals: int, seed: int, cfg,
-                 n_curve: int, stacked: bool = False, n_stacked: int = STACKED_SAMPLES):
+def train_recipe(recipe: adversarial.Recipe, yardstick: metrics.Yardstick, x_all: torch.Tensor, labels: torch.Tensor,
+                 seconds: float, evals: int, seed: int, cfg, n_curve: int, stacked: bool = False,
+                 n_stacked: int = STACKED_SAMPLES):
     """Train ``recipe`` from ``seed`` for ``seconds`` of training; returns (History, final scores).
     Each of the ``evals`` evaluations logs the kernel distance, entropy and digits of ``n_curve``
     samples (stacked: modes and KL of ``n_stacked`` samples); the final scores are the yardstick's
-    (stacked: modes and KL)."""
-    train_set = data.mnist("train")
-    x_all = train_set.images.to(cfg.device).float().div_(255)
-    labels = train_set.labels.to(cfg.device)
+    (stacked: modes and KL). x_all ``(60000, 1, 28, 28)`` in [0, 1] and labels: the training set, on the device."""
     if stacked:
         recipe = recipe.with_(channels=3)
 
@@ -119,9 +117,10 @@ def main(argv=None) -> int:
     n_stacked = 2000 if args.fast else STACKED_SAMPLES  # the smoke run: fewer stacked samples
     evals = 2 if args.fast else max(1, round(seconds / args.eval_every))
     yardstick = metrics.Yardstick(cfg.device)
+    train_set = data.mnist("train")  # loaded once, for every run
+    x_all, labels = train_set.images.to(cfg.device).float().div_(255), train_set.labels.to(cfg.device)
     if args.stacked:  # the floor of this protocol: real stacked images, read by the same classifier
-        train_set = data.mnist("train")
-        real_stacked = data.stacked(train_set.images.to(cfg.device).float().div_(255), train_set.labels, n_stacked,
+        real_stacked = data.stacked(x_all, labels, n_stacked,
                                     generator=torch.Generator().manual_seed(0))[0]
         real_modes = metrics.stacked_modes(yardstick.classifier, real_stacked)
         print(f"real stacked MNIST ({n_stacked:,} images): modes {real_modes['modes']} / 1000, KL {real_modes['kl']:.3f}")
@@ -130,8 +129,8 @@ def main(argv=None) -> int:
         for seed in (args.seeds[:1] if args.fast else args.seeds):
             recipe = RECIPES[name]
             print(f"{name} ({recipe.label()}), seed {seed}:", flush=True)
-            history, final = train_recipe(recipe, yardstick, seconds, evals, seed, cfg, n_curve, stacked=args.stacked,
-                                          n_stacked=n_stacked)
+            history, final = train_recipe(recipe, yardstick, x_all, labels, seconds, evals, seed, cfg, n_curve,
+                                          stacked=args.stacked, n_stacked=n_stacked)
             steps, t = int(history.steps["loss_g"][-1]) + 1, float(history["seconds"][-1])
             table.append((name, seed, steps, t, final))
     record_name = args.record or ("stacked_mnist" if args.stacked else "gan_mnist")

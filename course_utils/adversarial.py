@@ -205,8 +205,7 @@ def build(recipe: Recipe, seed: int, device="cpu") -> nn.ModuleDict:
     read nor advanced): "G", "D", "G_ema" (G's running average, if ``recipe.ema``; saved with the
     run) and "L" (the lens, if ``recipe.lens``; built after G and D, so a tempered run starts from
     the networks of its plain twin with the same seed)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    def make() -> dict:
         if recipe.nets == "dcgan":
             nets = {"G": gan.DCGenerator(recipe.latent, recipe.width, recipe.channels),
                     "D": gan.DCDiscriminator(recipe.width, recipe.channels)}
@@ -215,6 +214,9 @@ def build(recipe: Recipe, seed: int, device="cpu") -> nn.ModuleDict:
                     "D": gan.mlp(recipe.dim, 1, recipe.hidden, recipe.layers)}
         if recipe.lens:
             nets["L"] = tempered.image_lens(recipe.channels) if recipe.nets == "dcgan" else tempered.point_lens(recipe.dim)
+        return nets
+
+    nets = train.seeded(seed, make)
     if recipe.ema:
         nets["G_ema"] = copy.deepcopy(nets["G"]).eval().requires_grad_(False)
     return nn.ModuleDict(nets).to(device)

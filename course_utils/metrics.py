@@ -116,9 +116,7 @@ class DigitClassifier(nn.Module):
 def build_classifier(seed: int, n_classes: int = 10) -> DigitClassifier:
     """A ``DigitClassifier`` initialised from ``seed`` alone: the global random state is neither
     read nor advanced, so the weights never depend on what earlier cells drew or loaded."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return DigitClassifier(n_classes)
+    return train.seeded(seed, lambda: DigitClassifier(n_classes))
 
 
 def fit_classifier(model: DigitClassifier, train_set, steps: int, generator: torch.Generator, device,

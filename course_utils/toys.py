@@ -67,9 +67,8 @@ def segments(theta, n: int, generator: torch.Generator | None = None) -> tuple[t
     points ``(0, y)`` and ``n`` generated points ``(theta, y)``, ``y ~ U[0, 1]``, each ``(n, 2)``.
 
     theta: a float or a 0-d tensor (with requires_grad, to differentiate through the samples)."""
-    y = torch.rand(n, 1, generator=generator)
-    real = torch.cat([torch.zeros_like(y), y], 1)
-    fake = torch.cat([torch.zeros_like(y) + theta, y], 1)
+    real = segment_points(n, generator)
+    fake = torch.cat([torch.zeros_like(real[:, :1]) + theta, real[:, 1:]], 1)
     return real, fake
 
 
