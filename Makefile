@@ -16,7 +16,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install build lab test benchmark slides clean
+.PHONY: install build lab lint test benchmark slides clean
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ lab: build
 	$(PY) tools/workspace.py
 	$(VENV)/bin/jupyter lab --notebook-dir=workspace $(ROOT_FLAG) $(LAB_FLAGS)
 
-test: build
+# style: ruff (pycodestyle, pyflakes, lines of at most 120 characters; pyproject.toml's [tool.ruff])
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: build lint
 	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) tests \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
 		build/solution build/student
@@ -41,7 +45,7 @@ slides: $(STAMP)
 	$(PY) tools/build_slides.py $(if $(PDF),--pdf)
 
 benchmark: build
-	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP))
+	$(PY) tools/benchmark.py $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP)) $(if $(OUTPUT),--output $(OUTPUT))
 
 clean:
 	rm -rf build

@@ -40,7 +40,8 @@ MOVES = [
     ("psi0 -> 0.5", {"psi0": 0.5}),
 ]
 WORST = [
-    ("3000 steps, alternating, 10 D steps, R1", {"steps": 3000, "mode": "alternating", "d_steps": 10, "regulariser": "R1"}),
+    ("3000 steps, alternating, 10 D steps, R1", {"steps": 3000, "mode": "alternating", "d_steps": 10,
+                                                 "regulariser": "R1"}),
     ("3000 steps, alternating, consensus", {"steps": 3000, "mode": "alternating", "regulariser": "consensus"}),
     ("3000 steps, instance noise", {"steps": 3000, "regulariser": "instance noise"}),
 ]

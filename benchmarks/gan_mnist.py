@@ -38,7 +38,8 @@ RECIPES = {
     # deliberately bad settings (notebook 04, "a setting that collapses")
     "frozen-d": _r("mnist-dcgan").with_(ema=0.0, freeze_d_after=500),
     "slow-d": _r("mnist-dcgan").with_(ema=0.0, lr_d=2e-5),
-    # Wasserstein GANs (notebook 06): Gulrajani et al.'s settings (lambda 10, 5 critic steps, Adam 1e-4 (0.5, 0.9))
+    # Wasserstein GANs (notebook 06): Gulrajani et al.'s lambda 10, 5 critic steps, Adam 1e-4;
+    # betas (0.5, 0.9) as in their released code (the paper's Algorithm 1 has beta1 = 0)
     "wgan-gp": _r("mnist-wgan-gp"),
     "wgan-gp-ema": _r("mnist-wgan-gp").with_(ema=0.999),
     # tempered GAN (notebook 07): "ns" plus a lens whose weight lambda falls to 0 over the first
@@ -106,7 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--seconds", type=float, default=900, help="seconds of training per run")
     parser.add_argument("--eval-every", type=float, default=150, help="seconds of training between points of the curve")
-    parser.add_argument("--n-curve", type=int, default=2000, help="samples per point of the curve (final scores: 10,000)")
+    parser.add_argument("--n-curve", type=int, default=2000,
+                        help="samples per point of the curve (final scores: 10,000)")
     parser.add_argument("--stacked", action="store_true", help="stacked MNIST: 3 channels, 1,000 modes")
     parser.add_argument("--fast", action="store_true")
     parser.add_argument("--record", help="name of the results record (default gan_mnist / stacked_mnist; "
@@ -123,7 +125,8 @@ def main(argv=None) -> int:
         real_stacked = data.stacked(x_all, labels, n_stacked,
                                     generator=torch.Generator().manual_seed(0))[0]
         real_modes = metrics.stacked_modes(yardstick.classifier, real_stacked)
-        print(f"real stacked MNIST ({n_stacked:,} images): modes {real_modes['modes']} / 1000, KL {real_modes['kl']:.3f}")
+        print(f"real stacked MNIST ({n_stacked:,} images): modes {real_modes['modes']} / 1000, "
+              f"KL {real_modes['kl']:.3f}")
     table = []
     for name in args.only:
         for seed in (args.seeds[:1] if args.fast else args.seeds):
@@ -146,14 +149,16 @@ def main(argv=None) -> int:
             record = {"real stacked MNIST: modes (of 1,000)": real_modes["modes"],
                       "real stacked MNIST: KL(histogram || uniform)": real_modes["kl"]}
             for name, seed, step, t, s in table:
-                record[f"{RECIPES[name].label()} (stacked) seed {seed}, {t / 60:.0f} min: modes (of 1,000)"] = s["modes"]
-                record[f"{RECIPES[name].label()} (stacked) seed {seed}, {t / 60:.0f} min: KL(histogram || uniform)"] = s["kl"]
+                key = f"{RECIPES[name].label()} (stacked) seed {seed}, {t / 60:.0f} min"
+                record[f"{key}: modes (of 1,000)"] = s["modes"]
+                record[f"{key}: KL(histogram || uniform)"] = s["kl"]
             results.record(record_name, record, cfg, paper={
                 key: "PacDCGAN2 1000 (PacGAN Table 2); DCGAN 99 (VEEGAN Table 2)" if "modes" in key else
                 "PacDCGAN2 0.06; DCGAN 3.40" for key in record if not key.startswith("real")})
         return 0
     print(f"\nthe yardstick: {yardstick.n:,} samples against the test set; real-vs-real floor {yardstick.floor:.2f}")
-    print("| recipe | seed | steps | seconds | steps/s | classifier-Fréchet | x floor | digits | entropy | confidence |")
+    print("| recipe | seed | steps | seconds | steps/s | classifier-Fréchet | x floor | digits | entropy "
+          "| confidence |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, seed, step, t, s in table:
         print(f"| {name} | {seed} | {step} | {t:.0f} | {step / t:.1f} | {s['frechet']:.2f} | {s['x_floor']:.1f} | "

@@ -82,9 +82,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     cfg = config.setup(fast=args.fast, seed=0, device=args.device)
     seconds, workers = (2, [0]) if args.fast else (args.seconds, args.workers)
-    rows = [("course: preloaded uint8 tensor, random indices", *measure(course_batches(cfg.device), cfg.device, seconds))]
+    rows = [("course: preloaded uint8 tensor, random indices", *measure(course_batches(cfg.device), cfg.device,
+                                                                        seconds))]
     for w in workers:
-        rows.append((f"tutorial: DataLoader + transforms, {w} workers", *measure(tutorial_batches(cfg.device, w), cfg.device, seconds)))
+        rows.append((f"tutorial: DataLoader + transforms, {w} workers", *measure(tutorial_batches(cfg.device, w),
+                                                                                 cfg.device, seconds)))
     best_tutorial = max(r[1] for r in rows[1:])
     print("\n| loop | images/s | steps | speed-up of the course loop |")
     print("| --- | ---: | ---: | ---: |")
@@ -94,13 +96,14 @@ def main(argv=None) -> int:
     # Where the time goes: the batches alone, without the training step.
     data_rows = [("course batches", measure_batches(course_batches(cfg.device), seconds / 3))]
     for w in workers:
-        data_rows.append((f"tutorial batches, {w} workers", measure_batches(tutorial_batches(cfg.device, w), seconds / 3)))
+        data_rows.append((f"tutorial batches, {w} workers", measure_batches(tutorial_batches(cfg.device, w),
+                                                                            seconds / 3)))
     print("\n| batches only (no training step) | images/s |")
     print("| --- | ---: |")
     for name, rate in data_rows:
         print(f"| {name} | {rate:,.0f} |")
-    print(f"training step alone: about {1000 * BATCH / rows[0][1]:.0f} ms per batch of {BATCH} (the course loop's time, "
-          "nearly all of it the step)")
+    print(f"training step alone: about {1000 * BATCH / rows[0][1]:.0f} ms per batch of {BATCH} "
+          "(the course loop's time, nearly all of it the step)")
     return 0
 
 

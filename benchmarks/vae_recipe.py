@@ -96,7 +96,8 @@ def train_recipe(x_train, recipe: dict, latent: int = 32, seed: int = 0, speed_o
             step += 1
             if speed_only and step == 200:
                 return (time.perf_counter() - start) / 200 * steps_per_epoch
-        print(f"  epoch {step / steps_per_epoch:5.1f}  loss {loss.item():7.2f}  {time.perf_counter() - start:5.0f} s", flush=True)
+        print(f"  epoch {step / steps_per_epoch:5.1f}  loss {loss.item():7.2f}  {time.perf_counter() - start:5.0f} s",
+              flush=True)
     return encode, decoder, time.perf_counter() - start, total / steps_per_epoch
 
 
@@ -121,10 +122,12 @@ def main(argv=None) -> int:
         print(f"{name}: {({**DEFAULT, **recipe})}", flush=True)
         encode, decode, seconds, trained = train_recipe(x_train, recipe)
         with torch.no_grad():
-            scores = variational.evaluate(x_test, encode, decode, k=args.eval_k, generator=torch.Generator().manual_seed(0))
+            scores = variational.evaluate(x_test, encode, decode, k=args.eval_k,
+                                          generator=torch.Generator().manual_seed(0))
         rows.append((name, seconds, trained, -scores["elbo"], scores["nll"]))
     if rows:
-        print(f"\n| recipe | training time (s) | epochs | test -ELBO | test NLL, k = {args.eval_k} |\n|---|---|---|---|---|")
+        print(f"\n| recipe | training time (s) | epochs | test -ELBO | test NLL, k = {args.eval_k} |\n"
+              "|---|---|---|---|---|")
         for name, seconds, trained, neg_elbo, nll in rows:
             print(f"| {name} | {seconds:.0f} | {trained:.1f} | {neg_elbo:.2f} | {nll:.2f} |")
     return 0

@@ -55,8 +55,9 @@ class Recipe:
     nets: "dcgan" (28 x 28 images: ``latent``, ``width``, ``channels``) or "mlp" (points in
     ``dim`` dimensions: ``latent``, ``hidden``, ``layers``). lr_d: D's learning rate when it differs
     from G's; optimizer_g: G's optimiser when it differs from D's ("sgd": plain gradient descent,
-    for notebook 07's one-parameter generator); lr_end: both decayed to it along a cosine over the run. ema: beta of G's average
-    (0: none). lens: the tempered GAN's lens, its weight lambda falling to 0 at k_share of the steps.
+    for notebook 07's one-parameter generator); lr_end: both decayed to it along a cosine over the run.
+    ema: beta of G's average (0: none). lens: the tempered GAN's lens, its weight lambda falling to 0 at
+    k_share of the steps.
     freeze_d_after: D stops learning after that many steps (notebook 04's deliberately bad setting).
     """
 
@@ -94,7 +95,8 @@ class Recipe:
         checks = [(self.objective in OBJECTIVES, f"objective must be one of {OBJECTIVES}"),
                   (self.penalty in PENALTIES, f"penalty must be one of {PENALTIES}"),
                   (self.optimizer in ("adam", "rmsprop"), "optimizer must be 'adam' or 'rmsprop'"),
-                  (self.optimizer_g in (None, "adam", "rmsprop", "sgd"), "optimizer_g must be None, 'adam', 'rmsprop' or 'sgd'"),
+                  (self.optimizer_g in (None, "adam", "rmsprop", "sgd"),
+                   "optimizer_g must be None, 'adam', 'rmsprop' or 'sgd'"),
                   (self.nets in ("dcgan", "mlp"), "nets must be 'dcgan' or 'mlp'"),
                   (self.n_critic >= 1 and self.lazy >= 1 and self.batch >= 1, "n_critic, lazy and batch must be >= 1"),
                   (not (self.penalty in ("r1", "r2") and self.gamma <= 0), "an R1 / R2 penalty needs gamma > 0"),
@@ -134,15 +136,18 @@ RECIPES: dict[str, Recipe] = _registry(
         # 2-D mixtures (notebooks 04-06, benchmarks/gan_toys.py)
         "toy-gan": Recipe("GAN, VEEGAN's sizes: 2 x 128 ReLU MLPs, 256-d noise, Adam 1e-4 (0.5, 0.999), batch 512",
                           nets="mlp", latent=256, hidden=128, layers=2, dim=2, lr=1e-4, batch=512, steps=20000),
-        "toy-r1": Recipe("GAN + lazy R1 (gamma 0.1 every 4 steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, batch 256",
+        "toy-r1": Recipe("GAN + lazy R1 (gamma 0.1 every 4 steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, "
+                         "batch 256",
                          penalty="r1", gamma=0.1, lazy=4, lr=5e-4, lr_end=0.0, steps=17500, **_TOY),
-        "toy-wgan-gp": Recipe("WGAN-GP (lambda 1, 2 critic steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, batch 256",
-                              objective="wgan", penalty="gp", gp_lambda=1.0, n_critic=2, lr=5e-4, lr_end=0.0, steps=11000, **_TOY),
+        "toy-wgan-gp": Recipe("WGAN-GP (lambda 1, 2 critic steps), 3 x 256 MLPs, 2-d noise, Adam 5e-4 -> 0 cosine, "
+                              "batch 256", objective="wgan", penalty="gp", gp_lambda=1.0, n_critic=2, lr=5e-4,
+                              lr_end=0.0, steps=11000, **_TOY),
         "toy-wgan-clip": Recipe("WGAN, weights clipped to 0.01, 5 critic steps, 3 x 256 MLPs, RMSprop 5e-5, batch 256",
                                 objective="wgan", penalty="clip", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-5,
                                 steps=4000, **_TOY),
         # MNIST, 28 x 28 (notebooks 04-07, benchmarks/gan_mnist.py)
-        "mnist-dcgan": Recipe("DCGAN, non-saturating loss, latent 64, width 64, Adam 2e-4 (0.5, 0.999), batch 128, EMA 0.999",
+        "mnist-dcgan": Recipe("DCGAN, non-saturating loss, latent 64, width 64, Adam 2e-4 (0.5, 0.999), batch 128, "
+                              "EMA 0.999",
                               ema=0.999, steps=11000),
         "mnist-dcgan-r1": Recipe("as mnist-dcgan, plus R1 (gamma 1) on real digits",
                                  ema=0.999, penalty="r1", gamma=1.0, steps=11000),
@@ -152,8 +157,8 @@ RECIPES: dict[str, Recipe] = _registry(
         "mnist-wgan-clip": Recipe("WGAN, weights clipped to 0.01, 5 critic steps, RMSprop 5e-5, batch 64",
                                   objective="wgan", penalty="clip", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-5,
                                   batch=64, steps=3000),
-        "mnist-tempered": Recipe("non-saturating DCGAN with the tempered GAN's lens (Adam 1e-3), lambda 1 -> 0 over the "
-                                 "first half of the steps", lens=True, lens_lr=1e-3, k_share=0.5, steps=11000),
+        "mnist-tempered": Recipe("non-saturating DCGAN with the tempered GAN's lens (Adam 1e-3), lambda 1 -> 0 "
+                                 "over the first half of the steps", lens=True, lens_lr=1e-3, k_share=0.5, steps=11000),
     }
 )
 
@@ -213,7 +218,8 @@ def build(recipe: Recipe, seed: int, device="cpu") -> nn.ModuleDict:
             nets = {"G": gan.mlp(recipe.latent, recipe.dim, recipe.hidden, recipe.layers),
                     "D": gan.mlp(recipe.dim, 1, recipe.hidden, recipe.layers)}
         if recipe.lens:
-            nets["L"] = tempered.image_lens(recipe.channels) if recipe.nets == "dcgan" else tempered.point_lens(recipe.dim)
+            nets["L"] = (tempered.image_lens(recipe.channels) if recipe.nets == "dcgan"
+                         else tempered.point_lens(recipe.dim))
         return nets
 
     nets = train.seeded(seed, make)
@@ -279,9 +285,11 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
     G, D = nets["G"], nets["D"]
     lens = nets["L"] if "L" in nets else None
     if recipe.lens != (lens is not None):
-        raise ValueError("the recipe and the networks disagree about the lens: build the networks with adversarial.build(recipe, ...)")
+        raise ValueError("the recipe and the networks disagree about the lens: build the networks with "
+                         "adversarial.build(recipe, ...)")
     if recipe.ema and "G_ema" not in nets:
-        raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': use adversarial.build")
+        raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': "
+                         "use adversarial.build")
     if seconds is None and steps is None:
         steps = recipe.steps
     if steps is None and recipe.lr_end is not None:
@@ -376,7 +384,8 @@ def train_or_load(name: str, recipe: Recipe, real: Callable, seed: int, device="
     if kwargs.get("watch") is not None:
         nets["views"] = tempered.Views(kwargs.get("evals", 8), kwargs["watch"]).to(device)
     all_settings = {"recipe": recipe.settings(), "seed": seed, "steps": steps, **(settings or {})}
-    history = train.train_or_load(name, nets, lambda: train_gan(nets, real, recipe, seed, steps=steps, **kwargs), all_settings)
+    history = train.train_or_load(name, nets, lambda: train_gan(nets, real, recipe, seed, steps=steps, **kwargs),
+                                  all_settings)
     return nets, history
 
 

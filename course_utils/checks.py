@@ -1,14 +1,20 @@
-"""Exercise checkers: run the learner's function and the reference on fixed inputs.
+"""Exercise checkers: run the learner's function and the course's reference on fixed inputs.
 
-    gaussian_kl = checks.check_exercise("gaussian_kl", gaussian_kl, reference.gaussian_kl, cases)
+    gaussian_kl = checks.check_exercise("gaussian_kl", gaussian_kl, cases)
 
-prints one line and returns the function the rest of the notebook should use:
+looks the reference up by the exercise's name in ``REFERENCES`` (so a check cell does not show
+which library function holds the answer), prints one line and returns the function the rest of
+the notebook should use:
 
 - passed: the learner's own function;
 - not attempted (it raises ``NotImplementedError``): the course's reference, with a note, so the
   notebook still runs top to bottom;
 - wrong: raises ``ExerciseError`` saying *how* it differs (type, shape, dtype, device, max abs
-  error), never the expected values.
+  error), never the expected values; also when it changed one of its inputs in place (a tensor's
+  values or its ``requires_grad`` flag, a module's weights): exercises must leave their inputs alone.
+
+A Python or NumPy number is accepted where the reference returns a 0-d tensor, and
+``unordered=True`` accepts the values of a 1-d result in any order (e.g. a pair of eigenvalues).
 """
 
 from __future__ import annotations
@@ -17,10 +23,41 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+from torch import nn
+
+from course_utils import data, dynamics, gan, losses, metrics, tempered, variational
 
 
 class ExerciseError(AssertionError):
     """The learner's answer differs from the reference; the message says how."""
+
+
+def _w1_sorted(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(metrics.wasserstein_1d(x, y), dtype=x.dtype)
+
+
+# The course's reference for each exercise, by the name its check cell passes (notebook: exercise).
+REFERENCES: dict[str, Callable] = {
+    "class_means": data.class_means,  # 00
+    "koch_distance": losses.koch_distance,  # 01
+    "koch_loss": losses.koch_loss,
+    "contrastive_loss": losses.contrastive_loss,
+    "gaussian_kl": variational.gaussian_kl,  # 02
+    "mc_elbo": variational.mc_elbo,
+    "reparameterize": variational.reparameterize,  # 03
+    "bernoulli_log_likelihood": variational.bernoulli_log_likelihood,
+    "optimal_discriminator": gan.optimal_discriminator,  # 04
+    "discriminator_loss": gan.discriminator_loss,
+    "generator_loss_saturating": gan.generator_loss_saturating,
+    "generator_loss_nonsaturating": gan.generator_loss_nonsaturating,
+    "vector_field": dynamics.autograd_field,  # 05 (the GAN's field, by autograd)
+    "r1_eigenvalues": dynamics.eigenvalues_r1,
+    "r1_term": gan.r1_term,
+    "w1_sorted": _w1_sorted,  # 06
+    "gradient_penalty": gan.gradient_penalty_fd,  # by finite differences, independent of autograd
+    "lambda_schedule": tempered.lambda_schedule,  # 07
+    "lens_loss": tempered.lens_loss,
+}
 
 
 def _as_call(case) -> tuple[tuple, dict]:
@@ -44,6 +81,25 @@ def _clone(value):
     return value
 
 
+def _snapshot(value) -> list:
+    """Every tensor reachable in ``value`` (module weights included) with its requires_grad flag."""
+    if isinstance(value, torch.Tensor):
+        return [(value.detach().clone(), value.requires_grad)]
+    if isinstance(value, nn.Module):
+        return [(t.detach().clone(), False) for t in value.state_dict().values()]
+    if isinstance(value, np.ndarray):
+        return [(torch.from_numpy(value.copy()), False)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _snapshot(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _snapshot(v)]
+    return []
+
+
+def _changed(before: list, after: list) -> bool:
+    return any(flag_a != flag_b or not torch.equal(a, b) for (a, flag_a), (b, flag_b) in zip(before, after))
+
+
 def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, where: str = "output") -> float:
     """Return the max abs error between ``got`` and ``expected``; raise ``ExerciseError`` on a mismatch.
 
@@ -52,9 +108,13 @@ def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, whe
     """
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            raise ExerciseError(f"{where}: expected a {type(expected).__name__} of {len(expected)} items, got {_kind(got)}")
-        return max((compare(g, e, atol, rtol, f"{where}[{i}]") for i, (g, e) in enumerate(zip(got, expected))), default=0.0)
+            raise ExerciseError(f"{where}: expected a {type(expected).__name__} of {len(expected)} items, "
+                                f"got {_kind(got)}")
+        return max((compare(g, e, atol, rtol, f"{where}[{i}]") for i, (g, e) in enumerate(zip(got, expected))),
+                   default=0.0)
     if isinstance(expected, torch.Tensor):
+        if expected.dim() == 0 and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
+            got = torch.tensor(float(got), dtype=expected.dtype, device=expected.device)  # a number will do
         if not isinstance(got, torch.Tensor):
             raise ExerciseError(f"{where}: expected a torch.Tensor, got {_kind(got)}")
         if got.shape != expected.shape:
@@ -63,7 +123,8 @@ def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, whe
             raise ExerciseError(f"{where}: dtype {got.dtype}, expected {expected.dtype}")
         if got.device != expected.device:
             raise ExerciseError(f"{where}: on device {got.device}, expected {expected.device}")
-        got_np, exp_np = (t.detach().cpu().numpy().astype(complex if t.is_complex() else float) for t in (got, expected))
+        got_np, exp_np = (t.detach().cpu().numpy().astype(complex if t.is_complex() else float)
+                          for t in (got, expected))
     elif isinstance(expected, (int, float, complex, np.ndarray, np.number)):
         if isinstance(got, torch.Tensor) and got.numel() == 1 and np.ndim(expected) == 0:
             got = got.item()
@@ -87,7 +148,8 @@ def compare(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-4, whe
     max_err = float(err.max())
     if not finite_same or not np.all(err <= atol + rtol * np.abs(np.nan_to_num(exp_np))):
         nonfinite = "" if finite_same else " (NaN / inf where the reference is finite, or the reverse)"
-        raise ExerciseError(f"{where}: values differ, max abs error {max_err:.3g}{nonfinite} (tolerance {atol:g} + {rtol:g}*|expected|)")
+        raise ExerciseError(f"{where}: values differ, max abs error {max_err:.3g}{nonfinite} "
+                            f"(tolerance {atol:g} + {rtol:g}*|expected|)")
     return max_err
 
 
@@ -97,25 +159,41 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
+def _sorted(value):
+    """A 1-d result in a canonical order (complex values by real, then imaginary part)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.sort_complex(np.asarray(value)) if np.iscomplexobj(value) else np.sort(np.asarray(value))
+
+
 def check_exercise(
     name: str,
     learner: Callable,
-    reference: Callable,
     cases: Iterable,
     atol: float = 1e-5,
     rtol: float = 1e-4,
+    unordered: bool = False,
+    reference: Callable | None = None,
 ) -> Callable:
-    """Check ``learner`` against ``reference`` on each case; return the function to use from here on.
+    """Check ``learner`` against the reference of exercise ``name`` (``REFERENCES``, or ``reference``
+    for an exercise not registered) on each case; return the function to use from here on.
 
     ``cases``: each an argument tuple, a dict of keyword arguments, or a single argument.
+    ``unordered``: compare a 1-d result as a set of values (any order).
     """
+    if reference is None:
+        if name not in REFERENCES:
+            raise KeyError(f"no reference registered for exercise {name!r}; pass reference=...")
+        reference = REFERENCES[name]
     cases: Sequence = list(cases)
     max_err = 0.0
     for i, case in enumerate(cases):
         args, kwargs = _as_call(case)
         expected = reference(*_clone(args), **_clone(kwargs))
+        args_in, kwargs_in = _clone(args), _clone(kwargs)
+        before = _snapshot((args_in, kwargs_in))
         try:
-            got = learner(*_clone(args), **_clone(kwargs))
+            got = learner(*args_in, **kwargs_in)
         except NotImplementedError:
             print(
                 f"[not attempted] {name}: not written yet. The notebook goes on with the course's "
@@ -124,6 +202,12 @@ def check_exercise(
             return reference
         except Exception as err:
             raise ExerciseError(f"{name} raised {type(err).__name__} on case {i + 1}: {err}") from err
+        if _changed(before, _snapshot((args_in, kwargs_in))):
+            raise ExerciseError(f"{name}, case {i + 1} of {len(cases)}: changed one of its inputs in place "
+                                "(values, requires_grad or a module's weights); work on a copy instead, "
+                                "e.g. x.detach().requires_grad_(True) or x.clone()")
+        if unordered:
+            got, expected = _sorted(got), _sorted(expected)
         try:
             max_err = max(max_err, compare(got, expected, atol, rtol))
         except ExerciseError as err:

@@ -47,6 +47,14 @@ def output_dir() -> Path:
     return Path(os.environ.get("COURSE_OUTPUT") or _cache_home() / "outputs").expanduser()
 
 
+def pretrained_dir() -> Path | None:
+    """A read-only folder of trained models and cached evaluations handed out by an instructor
+    (``$COURSE_PRETRAINED``, made by ``tools/pack_pretrained.py``), or None. Checked before training;
+    see ``train.find_pretrained``."""
+    value = os.environ.get("COURSE_PRETRAINED", "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def parse_flag(value, where: str) -> bool:
     """A yes / no setting: a bool, 0 / 1, or one of the known spellings (any case).
 
@@ -90,7 +98,8 @@ def fast_from_env(default: bool = False) -> bool:
 def check_seed(seed) -> int:
     """``seed`` as an int in ``0 .. SEED_MAX``, or a message naming the parameters cell."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"SEED must be an integer, got {seed!r}. Fix: set e.g. SEED = 0 in the notebook's parameters cell.")
+        raise TypeError(f"SEED must be an integer, got {seed!r}. "
+                        "Fix: set e.g. SEED = 0 in the notebook's parameters cell.")
     if not 0 <= seed <= SEED_MAX:
         raise ValueError(
             f"SEED = {seed} is out of range. Fix: use an integer from 0 to {SEED_MAX:,} "

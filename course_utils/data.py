@@ -379,7 +379,8 @@ def _decode_omniglot_zip(path: Path, split: str) -> dict[str, np.ndarray]:
         keys = [n.split("/")[-3:] for n in names]  # alphabet, characterNN, ID_DD.png
         alphabets = sorted({k[0] for k in keys})
         characters = sorted({(k[0], k[1]) for k in keys})
-        if len(alphabets) != n_alphabets or len(characters) != n_characters or len(names) != n_characters * OMNIGLOT_DRAWERS:
+        if (len(alphabets) != n_alphabets or len(characters) != n_characters
+                or len(names) != n_characters * OMNIGLOT_DRAWERS):
             raise DataCorruptedError(
                 f"{path} is incomplete: expected {n_alphabets} alphabets, {n_characters} characters and "
                 f"{n_characters * OMNIGLOT_DRAWERS} drawings, found {len(alphabets)}, {len(characters)} "
@@ -435,7 +436,8 @@ def _resize(images: torch.Tensor, size: int, chunk: int = 2048) -> torch.Tensor:
     return out
 
 
-def omniglot(split: str = "background", size: int = OMNIGLOT_SIZE, root=None, download: bool | None = None) -> ImageData:
+def omniglot(split: str = "background", size: int = OMNIGLOT_SIZE, root=None,
+             download: bool | None = None) -> ImageData:
     """Omniglot ``background`` (30 alphabets, 964 characters) or ``evaluation`` (20, 659) split.
 
     Returns ``ImageData`` with images ``(N, 1, size, size)`` uint8 (ink = 255; ``size`` 105 is the
@@ -506,7 +508,8 @@ def status(root=None) -> list[dict[str, str]]:
             {
                 "dataset": dataset,
                 "found": "yes" if folder else "no",
-                "where": str(folder) if folder else fix(f"put the four *-ubyte.gz files in {root / dataset / 'raw'}", unreadable),
+                "where": str(folder) if folder else fix(f"put the four *-ubyte.gz files in {root / dataset / 'raw'}",
+                                                        unreadable),
             }
         )
     for split in OMNIGLOT_SPLITS:

@@ -1,6 +1,6 @@
 """GAN pieces shared by notebooks 04-07: the reference losses (the exercises of 04), the R1
-penalty, the Wasserstein critic's loss, gradient penalty and weight clipping, small networks for the 2-D toys and for 28 x 28 images, and an exponential moving
-average of the generator's weights.
+penalty, the Wasserstein critic's loss, gradient penalty and weight clipping, small networks for the
+2-D toys and for 28 x 28 images, and an exponential moving average of the generator's weights.
 
 Every loss takes the discriminator's *logits* l = log(D / (1 - D)), so D = sigmoid(l): written
 with softplus, log D = -softplus(-l) and log(1 - D) = -softplus(l), which never overflow.
@@ -80,7 +80,8 @@ def generator_loss_critic(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None,
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     generator: torch.Generator | None = None,
                      centre: float = 1.0, eps: torch.Tensor | None = None, one_sided: bool = False) -> torch.Tensor:
     """E_xhat[(||grad_x f(xhat)||_2 - centre)^2] at xhat = eps x + (1 - eps) x_fake, eps ~ U[0, 1]
     per sample (Gulrajani et al. 2017, eq. 3, without the lambda factor). real, fake: ``(B, ...)``
@@ -150,7 +151,8 @@ class DCGenerator(nn.Module):
     def __init__(self, latent: int = 64, width: int = 64, channels: int = 1):
         super().__init__()
         self.latent = latent
-        self.project = nn.Sequential(nn.Linear(latent, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49), nn.ReLU())
+        self.project = nn.Sequential(nn.Linear(latent, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49),
+                                     nn.ReLU())
         self.body = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),

@@ -58,7 +58,8 @@ def wasserstein_1d(x, y) -> float:
 
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(F,)`` and covariance ``(F, F)`` (unbiased, float64) of features ``(N, F)``."""
-    x = features.detach().cpu().double().numpy() if isinstance(features, torch.Tensor) else np.asarray(features, np.float64)
+    x = features.detach().cpu().double().numpy() if isinstance(features, torch.Tensor) else np.asarray(features,
+                                                                                                       np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
         raise ValueError(f"features must be (N, F) with N >= 2, got shape {x.shape}")
     return x.mean(axis=0), np.cov(x, rowvar=False)
@@ -158,13 +159,15 @@ def train_classifier(train_set, cfg, steps: int | None = None, batch_size: int =
         return fit_classifier(model, train_set, steps, generator, cfg.device, batch_size, lr)
 
     # "init": the weights come from cfg.seed alone (older caches drew them from the global state)
-    settings = {"data": train_set.name, "steps": steps, "batch": batch_size, "lr": lr, "seed": cfg.seed, "init": "seeded"}
+    settings = {"data": train_set.name, "steps": steps, "batch": batch_size, "lr": lr, "seed": cfg.seed,
+                "init": "seeded"}
     history = train.train_or_load(f"classifier_{train_set.name}", model, train_fn, settings, generators=[generator])
     return model.eval(), history
 
 
 @torch.no_grad()
-def classify(classifier: DigitClassifier, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def classify(classifier: DigitClassifier, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor,
+                                                                                                 torch.Tensor]:
     """``(features (N, 128), probabilities (N, 10))`` on the CPU for images ``(N, 1, 28, 28)``.
 
     images: float in [0, 1] or uint8 in [0, 255], on any device.
@@ -332,7 +335,8 @@ class Yardstick(SampleScorer):
         self._reference_kernel = _kernel_mean_offdiag(self.reference_features / self._scale, 2048)
         self.floor = super().score(self.training_images(self.n))["frechet"]
         if verbose:
-            what = "the course's yardstick: fixed digit classifier" if self.fixed else f"{test.name}: a classifier trained here"
+            what = ("the course's yardstick: fixed digit classifier" if self.fixed
+                    else f"{test.name}: a classifier trained here")
             print(f"{what}, test accuracy {self.accuracy:.2f} %; n = {self.n:,} "
                   f"samples against the {len(test):,} test images; real-vs-real floor {self.floor:.2f}")
 
@@ -389,7 +393,8 @@ class Yardstick(SampleScorer):
         """One line: the distance, the floor and their ratio at n = 10,000, digits, entropy, confidence."""
         return (f"classifier-Fréchet {scores['frechet']:.2f} (floor {scores['floor']:.2f}: {scores['x_floor']:.1f}x; "
                 f"n = {scores['n']:,}), digits present {scores['classes_present']}/{len(scores['histogram'])}, "
-                f"entropy {scores['entropy']:.3f} of {scores['max_entropy']:.3f} nats, confidence {scores['confidence']:.3f}")
+                f"entropy {scores['entropy']:.3f} of {scores['max_entropy']:.3f} nats, "
+                f"confidence {scores['confidence']:.3f}")
 
 
 def mode_histogram(classes: torch.Tensor, n_classes: int = 10) -> dict:
@@ -397,7 +402,7 @@ def mode_histogram(classes: torch.Tensor, n_classes: int = 10) -> dict:
     mode = the tuple of classes, n_classes ** C modes in all (1,000 for stacked MNIST).
     Returns ``counts`` (``(n_classes ** C,)`` numpy), ``modes`` (how many were hit at least once)
     and ``kl``: KL(histogram || uniform) in nats (0 when every mode is equally frequent; the
-    measure of Metz et al. 2017, Table 2, and PacGAN, Table 3)."""
+    measure of Metz et al. 2017, Table 2, and PacGAN, Table 2)."""
     classes = torch.as_tensor(classes).long().cpu()
     if classes.dim() != 2:
         raise ValueError(f"classes must have shape (N, channels), got {tuple(classes.shape)}")

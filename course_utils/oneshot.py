@@ -229,7 +229,8 @@ def roc_curve(scores: torch.Tensor, same: torch.Tensor) -> tuple[torch.Tensor, t
 
 
 def sample_episode(data: ImageData, n_alphabets: int, n_way: int, k_shot: int,
-                   generator: torch.Generator | None = None, rotations: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                   generator: torch.Generator | None = None,
+                   rotations: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A batch of ``k_shot`` drawings of ``n_way`` characters from each of ``n_alphabets`` alphabets.
 
     Characters of one alphabet look alike, so each image meets hard negatives in the same batch.

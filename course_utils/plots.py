@@ -79,7 +79,8 @@ def curves(series: Mapping[str, Sequence[float]], steps: Mapping[str, Sequence[i
 
 def scatter2d(points, labels=None, names: Sequence[str] | None = None, ax=None, s: float = 6, title: str | None = None,
               legend_max: int = 20):
-    """Scatter ``(N, 2)`` points coloured by integer ``labels`` ``(N,)``; legend with ``names``. Returns ``(fig, ax)``."""
+    """Scatter ``(N, 2)`` points coloured by integer ``labels`` ``(N,)``; legend with ``names``.
+    Returns ``(fig, ax)``."""
     p = to_numpy(points)
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {p.shape}")

@@ -3,7 +3,9 @@
     results.record("01_siamese", {"20-way one-shot accuracy (%)": 93.1}, cfg,
                    paper={"20-way one-shot accuracy (%)": 92.0})
 
-writes ``<results>/01_siamese.json`` (``$COURSE_RESULTS``, default ``<output>/results``).
+writes ``<results>/01_siamese.json`` (``$COURSE_RESULTS``, default ``<output>/results``) and prints
+this run's numbers beside the course's recorded full run (``benchmarks/results/01_siamese.json``),
+so a student's numbers and the recorded ones can never silently disagree.
 ``tools/benchmark.py`` (``make benchmark``) runs every notebook in full mode and turns the
 records into ``benchmarks/RESULTS.md`` with ``markdown_table``.
 """
@@ -21,6 +23,9 @@ import numpy as np
 import torch
 
 from course_utils import config, storage
+
+
+RECORDED = Path(__file__).resolve().parent.parent / "benchmarks" / "results"  # the course's recorded runs
 
 
 def results_dir() -> Path:
@@ -47,12 +52,15 @@ def machine() -> str:
 
 
 def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
-           paper: Mapping[str, float | str] | None = None, folder=None) -> Path:
-    """Save this run's headline ``metrics`` (name -> value) for ``notebook``; print them; return the file.
+           paper: Mapping[str, float | str] | None = None, folder=None, recorded=RECORDED) -> Path:
+    """Save this run's headline ``metrics`` (name -> value) for ``notebook``; print them beside the
+    recorded full run's (``recorded/<notebook>.json``, if there is one) and the paper's; return the file.
 
     ``paper`` gives the published figure for a metric of the same name, shown beside it.
     A folder that cannot be written stops with a message naming it and the setting that moves it.
     """
+    previous = Path(recorded) / f"{notebook}.json" if recorded is not None else None
+    reference = json.loads(previous.read_text()) if previous is not None and previous.is_file() else None
     unknown = set(paper or {}) - set(metrics)
     if unknown:
         raise ValueError(f"paper figures for metrics that were not recorded: {sorted(unknown)}")
@@ -71,10 +79,27 @@ def record(notebook: str, metrics: Mapping[str, float | int | str], cfg=None,
     setting = "COURSE_RESULTS" if os.environ.get("COURSE_RESULTS") else "COURSE_OUTPUT"
     storage.check_writable(folder, setting)
     path = storage.atomic_write_text(folder / f"{notebook}.json", json.dumps(entry, indent=2) + "\n")
-    for name, value in entry["metrics"].items():
-        ref = f"  (paper: {entry['paper'][name]})" if name in entry["paper"] else ""
-        print(f"recorded {notebook} | {name}: {_fmt(value)}{ref}")
+    print(comparison(entry, reference))
     return path
+
+
+def comparison(entry: dict, reference: dict | None) -> str:
+    """This run's metrics as a table beside the recorded run's and the paper's figures."""
+    width = max(len(name) for name in entry["metrics"]) if entry["metrics"] else 10
+    width = min(width, 80)
+    if reference is None:
+        head = (f"{entry['notebook']}: this run ({entry['mode']}, {entry['device']}); "
+                "no recorded full run to compare with")
+    else:
+        head = (f"{entry['notebook']}: this run ({entry['mode']}, {entry['device']}) beside the course's recorded "
+                f"full run ({reference['date']}, {reference['device']}, {reference['machine']})")
+    lines = [head, f"{'metric':{width}s}  {'this run':>14s}  {'recorded run':>14s}  paper"]
+    recorded_metrics = reference["metrics"] if reference is not None else {}
+    for name, value in entry["metrics"].items():
+        theirs = _fmt(recorded_metrics[name]) if name in recorded_metrics else "-"
+        paper = _fmt(entry["paper"][name]) if name in entry["paper"] else ""
+        lines.append(f"{name:{width}s}  {_fmt(value):>14s}  {theirs:>14s}  {paper}")
+    return "\n".join(lines)
 
 
 def load(folder) -> list[dict]:

@@ -304,6 +304,44 @@ def _output_folder(folder) -> Path:
     return Path(folder) if folder is not None else config.output_dir() / "checkpoints"
 
 
+MANIFEST = "MANIFEST.json"  # in a pretrained folder: file name -> SHA-256 of its bytes
+
+
+def sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_pretrained(filename: str, folder=None) -> Path | None:
+    """``filename`` (a checkpoint or cached evaluation, named by its settings' fingerprint) in the
+    pretrained folder (``folder`` or ``$COURSE_PRETRAINED``), checked against the folder's manifest;
+    None when there is no such folder or file. A file whose SHA-256 differs from the manifest's, or
+    that the manifest does not list, stops with a message: a class never trusts a damaged copy."""
+    folder = Path(folder) if folder is not None else config.pretrained_dir()
+    if folder is None:
+        return None
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise CheckpointError(f"COURSE_PRETRAINED={folder} has no {MANIFEST}: it was not made by "
+                              "tools/pack_pretrained.py. Fix: unpack the archive your instructor gave you "
+                              "there, or unset COURSE_PRETRAINED.")
+    path = folder / filename
+    if not path.is_file():
+        return None
+    try:
+        expected = json.loads(manifest_path.read_text())["files"].get(filename)
+    except (ValueError, KeyError, AttributeError) as err:
+        raise CheckpointError(f"{manifest_path} is damaged ({err!r}). Fix: unpack the archive again.") from err
+    if expected is None or sha256(path) != expected:
+        why = "is not listed in" if expected is None else "does not match its checksum in"
+        raise CheckpointError(f"{path} {why} {MANIFEST}: the copy is damaged or was added by hand. "
+                              "Fix: unpack the archive again, or unset COURSE_PRETRAINED to train here.")
+    return path
+
+
 def checkpoint_path(name: str, model: torch.nn.Module, settings: Mapping, folder=None) -> Path:
     """``<output>/checkpoints/<name>-<fingerprint>.pt``: one file per exact configuration."""
     return _output_folder(folder) / f"{name}-{fingerprint(model, settings)}.pt"
@@ -322,6 +360,8 @@ def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, f
     folder = _output_folder(folder)
     blob = json.dumps(_plain(settings), sort_keys=True)
     path = folder / f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.pt"
+    if not path.is_file():
+        path = find_pretrained(path.name) or path
     if path.is_file():
         result = _entry(load_checkpoint(path), "result", path)
         print(f"Loaded {path.name} (computed by an earlier run); delete it to compute again.")
@@ -378,7 +418,8 @@ def _plain_random_states(states: dict) -> dict:
 
 def _restore_plain_random_states(plain: dict, generators: list[torch.Generator]) -> None:
     if len(plain["generators"]) != len(generators):
-        raise CheckpointError(f"the snapshot holds {len(plain['generators'])} generators, the run has {len(generators)}")
+        raise CheckpointError(f"the snapshot holds {len(plain['generators'])} generators, "
+                              f"the run has {len(generators)}")
     name, keys, pos, has_gauss, cached = plain["numpy"]
     python = plain["python"]
     _restore_random_states({"python": (python[0], tuple(python[1]), python[2]),
@@ -520,8 +561,11 @@ def train_or_load(
     """Load ``model``'s weights if this exact configuration was trained before, else train and save.
 
     ``settings`` holds everything that changes the result (sizes, steps, learning rate, seed,
-    FAST flag): change one and the model is trained again. ``train_fn()`` trains ``model`` in
-    place and returns its ``History``; the history is saved and restored with the weights.
+    FAST flag): change one and the model is trained again. A model this exact configuration of
+    which an instructor trained is loaded from ``$COURSE_PRETRAINED`` (``find_pretrained``: same
+    file name, checked against the folder's SHA-256 manifest) before anything is trained.
+    ``train_fn()`` trains ``model`` in place and returns its ``History``; the history is saved and
+    restored with the weights.
 
     Interrupted training is undone: if ``train_fn`` (or the save) stops for any reason (the
     stop button, an error, a divergence), the model's weights and buffers, its train / eval
@@ -540,14 +584,22 @@ def train_or_load(
     The output folder is checked for writing before training starts (``COURSE_OUTPUT``).
     """
     path = checkpoint_path(name, model, settings, folder)
-    if path.is_file():
-        state = load_checkpoint(path)
+    pretrained = None if path.is_file() else find_pretrained(path.name)
+    if path.is_file() or pretrained is not None:
+        source = path if path.is_file() else pretrained
+        state = load_checkpoint(source)
+        if pretrained is not None and _plain(_entry(state, "settings", source)) != _plain(settings):
+            raise CheckpointError(f"{source} was trained with other settings than this run's, although its "
+                                  "name says otherwise. Fix: unpack the archive again, or unset COURSE_PRETRAINED.")
+        path = source
         load_model(model, _entry(state, "model", path), source=f"checkpoint {path}")
         try:
             history = History.from_state(_entry(state, "history", path))
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise CheckpointError(f"{path} has a damaged training history ({err!r}). Fix: delete it; it will be retrained.") from err
-        print(f"Loaded {path.name} (trained in {history.seconds:.0f} s); delete it to train again.")
+            raise CheckpointError(f"{path} has a damaged training history ({err!r}). "
+                                  "Fix: delete it; it will be retrained.") from err
+        where = "from COURSE_PRETRAINED " if pretrained is not None else ""
+        print(f"Loaded {path.name} {where}(trained in {history.seconds:.0f} s); delete it to train again.")
         return history
     storage.check_writable(path.parent, "COURSE_OUTPUT")
     generators = list(generators)

@@ -44,7 +44,8 @@ def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p=0.0, logvar_p=0
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1)
 
 
-def mc_elbo(x: torch.Tensor, z: torch.Tensor, log_joint: Callable, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def mc_elbo(x: torch.Tensor, z: torch.Tensor, log_joint: Callable, mu: torch.Tensor,
+            logvar: torch.Tensor) -> torch.Tensor:
     """Monte Carlo estimate of L(q) = E_q[log p(x, z) - log q(z)] from samples of q.
 
     x: one observation (any shape); z: ``(S, D)`` samples from q = N(mu, diag(exp(logvar)));
@@ -88,7 +89,8 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, logvar) -> torc
     return _sum_data_dims(gaussian_log_prob(x.expand_as(mean), mean, logvar), x)
 
 
-def elbo_terms(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def elbo_terms(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor,
+                                                                                                       torch.Tensor]:
     """The two terms of L = E_q[log p(x|z)] - KL(q(z|x) || p(z)), one-sample estimate of the first.
 
     x: ``(B, ...)``; logits: decoder output for one z per example, ``(B, ...)``; mu, logvar: ``(B, D)``.
@@ -232,7 +234,8 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
 
             def step_fn(step):
                 p = x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)]
-                x = (torch.rand(p.shape, generator=gv).to(cfg.device) < p).float()  # binarised from gv, not the global state
+                x = (torch.rand(p.shape,
+                                generator=gv).to(cfg.device) < p).float()  # binarised from gv, not the global state
                 loss = vae.negative_elbo(x, generator=gv)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -243,7 +246,8 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
             return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4, optimizers=[optimizer],
                              schedulers=[schedule], generators=[gv])
 
-        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps, "seed": seed, "init": "seeded"})
+        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps, "seed": seed,
+                                                             "init": "seeded"})
         source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
         label = f"VAE, {steps} steps"
     return vae.eval(), history, source, label

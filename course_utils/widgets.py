@@ -303,7 +303,8 @@ class DiracExplorer(FigureControls):
                                        continuous_update=False),
             "h": w.FloatLogSlider(value=0.1, base=10, min=-2, max=0.5, step=0.05, description="step h",
                                   continuous_update=False),
-            "mode": w.ToggleButtons(options=["simultaneous", "alternating"], value="simultaneous", description="update"),
+            "mode": w.ToggleButtons(options=["simultaneous", "alternating"], value="simultaneous",
+                                    description="update"),
             "d_steps": w.IntSlider(value=1, min=1, max=10, description="D steps", continuous_update=False),
             "steps": w.IntSlider(value=500, min=10, max=3000, step=10, description="steps", continuous_update=False),
             "theta0": w.FloatSlider(value=1.0, min=-limit, max=limit, step=0.05, description="theta0",
@@ -342,7 +343,8 @@ class DiracExplorer(FigureControls):
             reach, eig_title = 1.3, "no Jacobian at (0, 0) (WGAN-GP)"
         self.ax_eig.set(xlim=(-reach, reach), ylim=(-reach, reach))
         self.ax_eig.set_title(eig_title, fontsize=10)
-        name = objective + ("" if regulariser == "none" else f" + {regulariser} ({REGULARISERS[regulariser][1]} = {weight:.3g})")
+        name = objective + ("" if regulariser == "none"
+                            else f" + {regulariser} ({REGULARISERS[regulariser][1]} = {weight:.3g})")
         self.ax_field.set_title(f"{name}, {mode}", fontsize=10)
         self.ax_dist.set_title(f"{dynamics.verdict(path)}: distance after {steps} steps = {d[finite][-1]:.3g}"
                                + ("" if finite.all() else " (left the plane)"), fontsize=10)

@@ -22,20 +22,19 @@
 # - turn a labelled dataset into pairs $(x_i, x_j, c)$ and choose the ratio of dissimilar pairs;
 # - write two Siamese heads: Koch's weighted L1 distance with a sigmoid, and the margin
 #   contrastive loss;
-# - see (measured) why many negatives per batch, hard negatives and augmentation help;
+# - measure what many negatives per batch buy, and what augmentation does at a short budget;
 # - run the N-way one-shot protocol on alphabets never seen in training, with its uncertainty;
 # - read an embedding: 2-D projection, nearest neighbours, verification ROC curve.
 #
 # **Prerequisites**: notebook 00; convolutional networks and cross-entropy.
 #
-# **Time and hardware**: a full run takes 26 minutes on a 2-core laptop CPU (12.4 of them train
+# **Time and hardware**: a full run takes 26 minutes on a 2-core Intel Xeon server CPU (12.4 of them train
 # the final model; a GPU is used without code changes); FAST mode takes about a minute.
 # A second run reloads the final model instead of training it again.
 #
-# **Result** (full run, 2-core CPU): 20-way one-shot accuracy on alphabets never seen in training
-# of **79.5 %** within an alphabet (80.8 % with test-time augmentation), against **92.0 %** for
-# Koch et al.'s convolutional Siamese net at 105 px, and 21.7 % (paper) / 23.5 % (here) for
-# nearest neighbour on pixels. Across alphabets: 91.8 % (93.8 % with test-time augmentation).
+# **What it shows**: a Siamese network learns a metric on Omniglot that recognises characters of
+# alphabets it never saw from one example each, measured against Koch et al. (2015) and against
+# pixels. The recording section at the end prints your numbers beside the course's recorded run.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps, same code and data.
@@ -168,9 +167,11 @@ def koch_distance(z1, z2, alpha, bias):
 
 # %%
 g = torch.Generator().manual_seed(1)
-cases = [(torch.randn(8, 5, generator=g), torch.randn(8, 5, generator=g), torch.randn(5, generator=g), torch.tensor(0.3)),
-         (torch.randn(3, 64, generator=g), torch.randn(3, 64, generator=g), torch.randn(64, generator=g) / 8, torch.tensor(-1.0))]
-koch_distance = checks.check_exercise("koch_distance", koch_distance, losses.koch_distance, cases)
+cases = [(torch.randn(8, 5, generator=g), torch.randn(8, 5, generator=g), torch.randn(5, generator=g),
+          torch.tensor(0.3)),
+         (torch.randn(3, 64, generator=g), torch.randn(3, 64, generator=g), torch.randn(64, generator=g) / 8,
+          torch.tensor(-1.0))]
+koch_distance = checks.check_exercise("koch_distance", koch_distance, cases)
 
 # %% [markdown]
 # **Exercise 2.** Write `koch_loss`: the mean binary cross-entropy plus $\lambda \sum_w \|w\|^2$
@@ -188,8 +189,8 @@ def koch_loss(p, c, weights, lam):
 # %%
 cases = [(torch.rand(10, generator=g) * 0.98 + 0.01, (torch.rand(10, generator=g) > 0.5).float(),
           [torch.randn(3, 3, generator=g), torch.randn(4, generator=g)], 0.01),
-         (torch.tensor([0.5, 0.9]), torch.tensor([1.0, 0.0]), [], 0.0)]
-koch_loss = checks.check_exercise("koch_loss", koch_loss, losses.koch_loss, cases)
+         (torch.tensor([0.5, 0.9]), torch.tensor([1.0, 0.0]), [torch.ones(2)], 0.0)]
+koch_loss = checks.check_exercise("koch_loss", koch_loss, cases)
 
 # %% [markdown]
 # **The contrastive head** (Hadsell, Chopra & LeCun 2006) works on a distance $d$ directly: pull
@@ -217,7 +218,7 @@ def contrastive_loss(d, c, margin):
 # %%
 cases = [(torch.rand(12, generator=g) * 2, (torch.rand(12, generator=g) > 0.5).float(), 1.0),
          (torch.tensor([0.0, 0.5, 1.5]), torch.tensor([0.0, 0.0, 0.0]), 1.0)]
-contrastive_loss = checks.check_exercise("contrastive_loss", contrastive_loss, losses.contrastive_loss, cases)
+contrastive_loss = checks.check_exercise("contrastive_loss", contrastive_loss, cases)
 
 # %% [markdown]
 # ## 5. The one-shot protocol, and two baselines
@@ -240,7 +241,8 @@ t = 0
 fig, axes = plt.subplots(2, 1, figsize=(10, 2.2), gridspec_kw={"height_ratios": [1, 1]})
 plots.image_grid(evaluation.images[within.query[t : t + 1]], ax=axes[0], title="query")
 plots.image_grid(evaluation.images[within.support[t]], nrow=20, ax=axes[1],
-                 title=f"support ({evaluation.alphabets[evaluation.alphabet[within.query[t]]]}); answer: #{within.answer[t]}")
+                 title=f"support ({evaluation.alphabets[evaluation.alphabet[within.query[t]]]}); "
+                       f"answer: #{within.answer[t]}")
 plt.show()
 
 
@@ -353,7 +355,8 @@ comparison = {}
 for ratio in (1, 2, 10):
     net, head = make_net(), KochHead()
     history = train_pairs(net, head, ratio, desc=f"Koch head, ratio {ratio}:1")
-    comparison[f"Koch head, pairs {ratio}:1"] = one_shot(frozen(net), similarity=koch_similarity(head)) + (history.seconds,)
+    comparison[f"Koch head, pairs {ratio}:1"] = one_shot(frozen(net),
+                                                         similarity=koch_similarity(head)) + (history.seconds,)
 # Euclidean distance of normalised vectors ranks like cosine similarity: the default of the trials
 net, head = make_net(), ContrastiveHead()
 history = train_pairs(net, head, 2, desc="contrastive head, ratio 2:1")
@@ -441,7 +444,8 @@ for name, kwargs in {"episodes (many negatives)": {},
 FINAL_IMAGES = cfg.scale(full=900_000, fast=4_000)
 final_net = make_net()
 settings = {"size": SIZE, "images": FINAL_IMAGES, "batch": [N_ALPHABETS, WAYS, SHOTS], "lr": LR, "seed": SEED}
-history = train.train_or_load("01_siamese_episodes", final_net, lambda: train_episodes(final_net, FINAL_IMAGES, desc="final model"),
+history = train.train_or_load("01_siamese_episodes", final_net,
+                              lambda: train_episodes(final_net, FINAL_IMAGES, desc="final model"),
                               settings, generators=[cfg.generator])
 final_net.eval()
 
@@ -549,7 +553,8 @@ print(f"verification accuracy (threshold {threshold:.3f}): {verification}; AUC {
 
 # %%
 reloaded = make_net()
-train.load_model(reloaded, train.load_checkpoint(train.checkpoint_path("01_siamese_episodes", reloaded, settings))["model"])
+train.load_model(reloaded,
+                 train.load_checkpoint(train.checkpoint_path("01_siamese_episodes", reloaded, settings))["model"])
 reloaded.eval()
 again_within, again_across = one_shot(reloaded)
 assert (again_within.accuracy, again_across.accuracy) == (final_within.accuracy, final_across.accuracy)
@@ -581,15 +586,39 @@ record_file = results.record(
 # - Koch's head learns a weight $\alpha_k$ per latent dimension. What would it mean for a
 #   dimension to get $\alpha_k \approx 0$?
 # - A learned metric transfers to new classes. When would you still prefer a classifier?
+
+# %% [markdown] tags=["answers"]
+# **Answers for instructors** (the solution build and the deck's speaker notes only;
+# the student build leaves them out)
 #
+# 1. Much of what the embedding separates is the script's style (stroke thickness, curvature,
+#    typical shapes), which differs between alphabets; characters of one alphabet share it and are
+#    confused more often. Hard negatives should therefore come from the same alphabet, as the
+#    episodes do: a random negative is usually from another alphabet and teaches little.
+# 2. Convolutions share weights across positions (translation equivariance), ReLUs and max
+#    pooling discard exact positions (local translation invariance), and many random filters give
+#    a smoothed, redundant description of strokes. Small shifts and thickness changes between two
+#    drawings then move the features less than they move raw pixels.
+# 3. The head ignores that dimension: whether two drawings differ along it does not change the
+#    predicted probability of "same character". The dimension carries nothing useful for
+#    verification (it is constant, or varies with the drawer rather than the character); it could be
+#    pruned without changing any prediction.
+# 4. When the classes are fixed and known at training time with many examples each (MNIST digits,
+#    say): a classifier is simpler, needs one forward pass instead of a comparison with every
+#    support image, is usually more accurate and gives class probabilities directly. A learned
+#    metric pays off when new classes arrive with one or a few examples.
+
+# %% [markdown]
 # ## Summary
 #
 # - A Siamese network is one embedding network applied to both images; a head turns the two
 #   embeddings into a similarity, trained on similar and dissimilar pairs.
 # - Pros (lecture): it learns a metric and invariances, and generalises beyond the training
 #   classes. Cons: more computation, more hyperparameters and tuning, longer training.
-# - Measured here: many negatives per batch, hard (same-alphabet) negatives and augmentation
-#   all matter; the N-way one-shot protocol on unseen alphabets tells whether the metric transfers.
+# - Measured here: many negatives per batch (episodes) gained 9.6 points over pairs for the same
+#   number of images; affine augmentation and rotated classes did not help at a 100,000-image
+#   budget (within the error bars), and hard against random negatives was not compared. The N-way
+#   one-shot protocol on unseen alphabets tells whether the metric transfers.
 #
 # ## Going further
 #

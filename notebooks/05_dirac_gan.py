@@ -42,14 +42,9 @@
 # GANs: 6 min). A GPU is used without code changes. FAST mode: about 30 s. A second run reloads
 # every trained model.
 #
-# **Result** (full run, 2-core CPU, 13 min): every eigenvalue of sections 2-3 matches its
-# closed form (e.g. simultaneous updates: max $|\lambda|$ = 1.00125 = $\sqrt{1 + h^2 f'(0)^2}$; with R1,
-# $\gamma = 0.3$: 0.98615); unregularised GAN and WGAN, clipping, WGAN-GP and extra discriminator
-# steps do not converge, instance noise, R1 / R2 and consensus do, as the paper says. The explorer
-# redraws in about 70 ms. R1 in real training, 3 seeds: 25-Gaussian grid 25 / 25 modes on every
-# seed against 18.0 ± 1.7 without; MNIST classifier-Fréchet distance unchanged (303 ± 87 against
-# 287 ± 36, the floor being 3.92 at 10,000 samples), digit entropy 2.17 ± 0.02 against 2.06 ± 0.07
-# nats, the discriminator's slope at the data 0.07 against 15.1. All numbers: `benchmarks/RESULTS.md`.
+# **What it shows**: why GAN training oscillates (the Dirac-GAN's eigenvalues, in closed form and
+# simulated), which fixes converge, and what R1 does in real training over seeds. The recording
+# section at the end prints your numbers beside the course's recorded run.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps and seeds in section 5, same code and data.
@@ -98,7 +93,8 @@ GAN, NSGAN, WGAN = dynamics.GAN, dynamics.NSGAN, dynamics.WGAN
 #
 # In the paper's notation the GAN objective is
 #
-# $$L(\theta, \psi) = \mathbb{E}_{x \sim p_\theta}\big[f(D_\psi(x))\big] + \mathbb{E}_{x \sim p_\mathcal{D}}\big[f(-D_\psi(x))\big]
+# $$L(\theta, \psi) = \mathbb{E}_{x \sim p_\theta}\big[f(D_\psi(x))\big] + \mathbb{E}_{x \sim
+# p_\mathcal{D}}\big[f(-D_\psi(x))\big]
 #   = f(\psi\theta) + f(0),$$
 #
 # which the generator minimises over $\theta$ and the discriminator maximises over $\psi$, with
@@ -125,9 +121,9 @@ def vector_field(theta, psi):
 
 # %%
 points = torch.linspace(-3, 3, 13, dtype=torch.float64)
-cases = [(points, points.flip(0)), (points, 0.5 * points), (torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))]
-vector_field = checks.check_exercise("vector_field", vector_field,
-                                     lambda theta, psi: dynamics.autograd_field(theta, psi, GAN), cases)
+cases = [(points, points.flip(0)), (points, 0.5 * points),
+         (torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))]
+vector_field = checks.check_exercise("vector_field", vector_field, cases)
 
 # %% [markdown]
 # `course_utils.dynamics` holds the same field in NumPy, vectorised, for the three objectives
@@ -241,21 +237,22 @@ for name, method in METHODS.items():
 # ## 3. Fixes and non-fixes
 #
 # Each proposal changes the field, the update or the data (`course_utils.dynamics` has one class
-# each, in the paper's notation):
+# each, in the paper's notation). Below, $J = \begin{pmatrix} 0 & -f'(0) \\ f'(0) & 0 \end{pmatrix}$ is the
+# plain GAN's Jacobian at $(0, 0)$ (rows and columns: $\theta$, $\psi$):
 #
 # | method | what it does in the Dirac-GAN | Jacobian at $(0, 0)$ |
 # |---|---|---|
-# | WGAN + weight clipping | $\psi \leftarrow \mathrm{clip}(\psi, -c, c)$ after each D step | the WGAN's, inside the box |
+# | WGAN + weight clipping | $\psi \leftarrow \mathrm{clip}(\psi, -c, c)$ after each D step | the WGAN's, in the box |
 # | WGAN-GP | $+\frac{\gamma}{2}(\lvert\psi\rvert - 1)^2$ on D's loss | none: the penalty has a kink at $\psi = 0$ |
-# | instance noise | Gaussian noise of std $\sigma$ on real and fake points | $\begin{pmatrix} 0 & -f'(0) \\ f'(0) & 2 f''(0)\sigma^2 \end{pmatrix}$ |
-# | R1 (real data) / R2 (fake data) | $+\frac{\gamma}{2}\lVert\nabla_x D_\psi\rVert^2 = \frac{\gamma}{2}\psi^2$ on D's loss | $\begin{pmatrix} 0 & -f'(0) \\ f'(0) & -\gamma \end{pmatrix}$ |
+# | instance noise | noise of std $\sigma$ on real and fake points | $J + \mathrm{diag}(0,\ 2 f''(0)\sigma^2)$ |
+# | R1 / R2 | $+\frac{\gamma}{2}\psi^2$: squared slope at real (R1) or fake (R2) data | $J - \mathrm{diag}(0, \gamma)$ |
 # | consensus optimisation | follow $v - \gamma\, \nabla \tfrac12 \lVert v\rVert^2$ | $J - \gamma J^\top J$ |
 # | more D steps | $n_d$ discriminator steps per generator step | alternating: still $\lvert\lambda\rvert = 1$ |
 #
 # **Exercise 2.** With R1 (or R2) of weight $\gamma$, the field's Jacobian at the equilibrium is
 # $\begin{pmatrix} 0 & -a \\ a & -\gamma \end{pmatrix}$ with $a = f'(0)$. Write the two eigenvalues of
-# **simultaneous** gradient descent with step $h$, i.e. of $I + hJ$, as a NumPy complex array
-# sorted with `np.sort_complex`. Hint: the characteristic polynomial of $J$ is
+# **simultaneous** gradient descent with step $h$, i.e. of $I + hJ$, as a NumPy complex array of
+# two values (in either order). Hint: the characteristic polynomial of $J$ is
 # $\lambda^2 + \gamma\lambda + a^2$; `np.sqrt(complex(...))` takes roots of negative numbers.
 
 # %%
@@ -269,7 +266,7 @@ def r1_eigenvalues(a, gamma, h):
 
 # %%
 cases = [(0.5, 0.3, 0.1), (0.5, 3.0, 0.1), (1.0, 0.1, 0.5), (1.0, 2.0, 1.0), (0.5, 1.0, 0.01)]
-r1_eigenvalues = checks.check_exercise("r1_eigenvalues", r1_eigenvalues, dynamics.eigenvalues_r1, cases)
+r1_eigenvalues = checks.check_exercise("r1_eigenvalues", r1_eigenvalues, cases, unordered=True)
 for a_, gamma_, h_ in cases:  # and the numerical Jacobian of one update agrees
     objective = GAN if a_ == 0.5 else WGAN
     numerical = dynamics.eigenvalues(dynamics.update_jacobian(objective, h_, dynamics.R1(gamma_)))
@@ -389,13 +386,15 @@ for label, (g_, h_) in examples.items():
     ax_map.plot(g_, h_, "o", color="k" if dynamics.spectral_radius(GAN, h_, dynamics.R1(g_)) < 1 else "crimson")
     path = dynamics.trajectory(GAN, 0.1, 0.1, h_, 300, dynamics.R1(g_))
     ax_paths.semilogy(dynamics.distance(path),
-                      label=f"{label}: max|lambda| = {dynamics.spectral_radius(GAN, h_, dynamics.R1(g_)):.3f}, {dynamics.verdict(path)}")
+                      label=f"{label}: max|lambda| = {dynamics.spectral_radius(GAN, h_, dynamics.R1(g_)):.3f}, "
+                            f"{dynamics.verdict(path)}")
 ax_paths.set(xlabel="update", ylabel="distance to (0, 0)", title="the two marked settings, simulated")
 ax_paths.legend(fontsize="small")
 plt.tight_layout()
 plt.show()
 best = np.unravel_index(radius.argmin(), radius.shape)
-print(f"fastest local rate on the grid: max|lambda| = {radius[best]:.3f} at gamma = {gammas[best[1]]:.2f}, h = {steps_h[best[0]]:.2f}")
+print(f"fastest local rate on the grid: max|lambda| = {radius[best]:.3f} at gamma = {gammas[best[1]]:.2f}, h = "
+      f"{steps_h[best[0]]:.2f}")
 
 # %% [markdown]
 # The fastest contraction sits where the two eigenvalues of $J$ meet, at $\gamma = 2 f'(0) = 1$ (critical
@@ -429,6 +428,8 @@ print(f"one redraw: {1000 * explorer.seconds:.0f} ms (benchmarks/dirac_widget.py
 # R1 penalises exactly that, $\frac{\gamma}{2}\mathbb{E}_{p_\mathcal{D}}\lVert\nabla_x D(x)\rVert^2$
 # (Mescheder et al. 2018, eq. 9), which in the Dirac-GAN is $\frac{\gamma}{2}\psi^2$. The paper proves
 # local convergence with it for general GANs near an equilibrium where the generator matches the data.
+# R1 simplifies the regulariser of Roth et al. (2017), who penalised the discriminator's gradient
+# on real and generated data weighted by $(1 - D)^2$ and $D^2$; R1 keeps only the real-data term, unweighted.
 #
 # **Exercise 3.** Write the R1 term for a discriminator `D` (a module returning logits, one per
 # sample) and a real batch `x`: $\frac{\gamma}{2}$ times the batch mean of $\lVert\nabla_x D(x)\rVert^2$
@@ -450,10 +451,12 @@ def r1_term(D, x, gamma):
 torch.manual_seed(0)
 D_check = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1)).double()
 D_image = gan.DCDiscriminator(width=8)
-cases = [(D_check, torch.randn(64, 2, dtype=torch.float64), 0.1), (D_check, torch.randn(5, 2, dtype=torch.float64), 10.0),
+cases = [(D_check, torch.randn(64, 2, dtype=torch.float64), 0.1),
+         (D_check, torch.randn(5, 2, dtype=torch.float64), 10.0),
          (D_image, torch.rand(4, 1, 28, 28), 1.0)]
-r1_term = checks.check_exercise("r1_term", r1_term, gan.r1_term, cases)
-assert r1_term(D_check, torch.randn(3, 2, dtype=torch.float64), 1.0).requires_grad, "the R1 term must carry a graph back to D"
+r1_term = checks.check_exercise("r1_term", r1_term, cases)
+assert r1_term(D_check, torch.randn(3, 2, dtype=torch.float64), 1.0).requires_grad, \
+    "the R1 term must carry a graph back to D"
 
 # %% [markdown]
 # The course's training engine, `adversarial.train_gan`, runs notebook 04's loop for both tasks: a
@@ -500,7 +503,8 @@ grid_slope_x = mixture.sample(256, torch.Generator().manual_seed(10_001)).to(cfg
 
 def grid_scores(nets):
     report = toys.mode_report(nets["G"](grid_eval_z), mixture)
-    return {"modes": report["modes"], "high_quality": 100 * report["high_quality"], "slope": slope(nets["D"], grid_slope_x)}
+    return {"modes": report["modes"], "high_quality": 100 * report["high_quality"],
+            "slope": slope(nets["D"], grid_slope_x)}
 
 
 grid_steps = cfg.scale(full=GRID_STEPS, fast=200)
@@ -512,12 +516,14 @@ grid_nets, grid_runs = {}, {}
 for gamma, recipe in grid_recipes.items():
     print(f"gamma = {gamma:g}: {recipe.label()}")
     for s in seeds:
-        grid_nets[(gamma, s)], grid_runs[(gamma, s)] = run_pair("grid", recipe, s, grid_real, grid_scores, eval_points=2500)
+        grid_nets[(gamma, s)], grid_runs[(gamma, s)] = run_pair("grid", recipe, s, grid_real, grid_scores,
+                                                                eval_points=2500)
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
 panels = [("data", mixture.sample(2500, torch.Generator().manual_seed(0)))]
 with torch.no_grad():
-    panels += [(f"gamma = {g_:g}, seed {SEED}", grid_nets[(g_, SEED)]["G"](grid_eval_z).cpu()) for g_ in (0.0, GAMMA_GRID)]
+    panels += [(f"gamma = {g_:g}, seed {SEED}", grid_nets[(g_, SEED)]["G"](grid_eval_z).cpu())
+               for g_ in (0.0, GAMMA_GRID)]
 for ax, (title, points) in zip(axes, panels):
     ax.scatter(*points.T.numpy(), s=2, alpha=0.5)
     ax.scatter(*mixture.means.T.numpy(), s=20, c="r", marker="x")
@@ -566,7 +572,8 @@ x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (600
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
 n_curve = cfg.scale(full=N_CURVE, fast=500)
 curve_z = torch.randn(n_curve, 64, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-score_z = torch.randn(yardstick.n, 64, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN's final score
+score_z = torch.randn(yardstick.n, 64,
+                      generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN's final score
 mnist_slope_x = x_train[torch.randperm(60_000, generator=torch.Generator().manual_seed(4))[:256].to(cfg.device)]
 
 
@@ -601,7 +608,8 @@ plt.tight_layout()
 plt.show()
 
 # %%
-mnist_table, mnist_seconds, axes = report(mnist_runs, GAMMA_MNIST, [("kernel", f"kernel distance, {n_curve} samples", True),
+mnist_table, mnist_seconds, axes = report(mnist_runs, GAMMA_MNIST,
+                                          [("kernel", f"kernel distance, {n_curve} samples", True),
                                                                    ("entropy", "entropy of the digits (nats)", False)],
                                           f"MNIST, {mnist_steps} steps")
 axes[1].axhline(math.log(10), color="k", ls=":")
@@ -613,7 +621,8 @@ for key in ("frechet", "x_floor", "entropy", "classes_present"):
 print(f"the yardstick at the end ({yardstick.n:,} samples; floor {yardstick.floor:.2f}), mean ± sd over seeds {seeds}:")
 for g_ in (0.0, GAMMA_MNIST):
     t = mnist_table[g_]
-    print(f"  gamma {g_:<5g} classifier-Fréchet {results.spread(t['frechet'])} ({results.spread(t['x_floor'])} x floor), "
+    print(f"  gamma {g_:<5g} classifier-Fréchet {results.spread(t['frechet'])} ({results.spread(t['x_floor'])} x "
+          "floor), "
           f"digits {results.spread(t['classes_present'])}, entropy {results.spread(t['entropy'])}")
 
 # %% [markdown]
@@ -665,7 +674,8 @@ record_file = results.record(
                                                           f"{min(mnist_table[GAMMA_MNIST]['classes_present'])}",
         "MNIST, no R1: entropy (nats)": mean(mnist_table[0.0]["entropy"]),
         "MNIST, R1: entropy (nats)": mean(mnist_table[GAMMA_MNIST]["entropy"]),
-        "MNIST, no R1 / R1: slope at the data": f"{mean(mnist_table[0.0]['slope']):.2f} / {mean(mnist_table[GAMMA_MNIST]['slope']):.2f}",
+        "MNIST, no R1 / R1: slope at the data":
+            f"{mean(mnist_table[0.0]['slope']):.2f} / {mean(mnist_table[GAMMA_MNIST]['slope']):.2f}",
         "MNIST: seconds per run (no R1 / R1)": f"{mnist_seconds[0.0]:.0f} / {mnist_seconds[GAMMA_MNIST]:.0f}",
     },
     cfg,
@@ -679,14 +689,38 @@ record_file = results.record(
 # 1. In the Dirac-GAN, R1 and R2 are the same penalty. In a real GAN they are not: which one keeps
 #    the discriminator flat where the *data* is, and why is that the place that matters at the
 #    equilibrium?
-# 2. The WGAN-GP penalty is zero-*centred* in R1 and one-centred in WGAN-GP. Explain with the
+# 2. The gradient penalty is zero-*centred* in R1 and one-centred in WGAN-GP. Explain with the
 #    Dirac-GAN why the centre decides whether training converges.
 # 3. Alternating updates keep the eigenvalues on the unit circle, yet the NS-GAN's alternating
 #    trajectory slowly approaches the equilibrium. What does the linearisation leave out?
 # 4. Instance noise converges for the GAN but not the WGAN. Which property of $f$ does it use?
 # 5. In section 5 the discriminator's slope at the data behaves differently with and without R1.
 #    Which Dirac-GAN quantity is it, and what does its size say about how hard $D$ pushes $G$?
+
+# %% [markdown] tags=["answers"]
+# **Answers for instructors** (the solution build and the deck's speaker notes only;
+# the student build leaves them out)
 #
+# 1. R1 keeps $D$ flat where the data is. At the equilibrium the generator's distribution is the
+#    data, so $D$'s slope at the data is exactly the force on the generator there: if it is not zero,
+#    the generator is pushed off the data and the equilibrium is not a resting point. R2 acts where
+#    the generator currently is, the same place only once training has converged.
+# 2. In the Dirac-GAN the discriminator's slope is $\psi$. R1, $\frac{\gamma}{2}\psi^2$, pulls
+#    $\psi$ to 0, which is where the equilibrium is: it adds damping and the spiral converges. The
+#    one-centred penalty, $\frac{\gamma}{2}(|\psi| - 1)^2$, pulls $|\psi|$ to 1 even when the
+#    generator sits on the data, so $D$ keeps a slope, keeps pushing, and there is no equilibrium
+#    at $(0, 0)$ to converge to (the penalty is not even differentiable at $\psi = 0$).
+# 3. The terms beyond first order: the curvature $f''(0)$ of the loss and higher-order terms of the
+#    field. On the unit circle the linear part neither grows nor shrinks the distance, so these
+#    neglected terms decide, and for the NS-GAN they make it creep inwards like $1/\sqrt{t}$.
+# 4. The curvature of $f$: noise adds $2 f''(0)\sigma^2$ to the $\psi$ entry of the Jacobian. The
+#    GAN's $f(t) = -\log(1 + e^{-t})$ has $f''(0) = -1/4 < 0$, which damps; the WGAN's $f(t) = t$ is
+#    linear, $f''(0) = 0$, so noise changes nothing.
+# 5. It is $|\psi|$, the size of $\nabla_x D$ at real points. It sets how hard $D$ pushes the
+#    generator: a large slope at the data means that a generator already on the data is still
+#    pushed off it, the start of an oscillation; R1 keeps it small.
+
+# %% [markdown]
 # ## Summary
 #
 # - The Dirac-GAN (one generator parameter $\theta$, one discriminator parameter $\psi$, data at 0)

@@ -24,7 +24,8 @@ def episode(cfg):
     """A 20-way one-shot trial from Omniglot's evaluation alphabets: the query, and one drawing of
     each of 20 characters of one alphabet."""
     images = data.omniglot("evaluation")
-    index, label, _ = oneshot.sample_episode(images, 1, 20, 2, generator=torch.Generator().manual_seed(3), rotations=False)
+    index, label, _ = oneshot.sample_episode(images, 1, 20, 2, generator=torch.Generator().manual_seed(3),
+                                             rotations=False)
     x = images.images[index].float() / 255  # (40, 1, 105, 105), ink = 1
     support, query = x[0::2], x[1:2]  # first drawing of each character; a second drawing of character 0
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 7]})
@@ -112,7 +113,8 @@ def dirac_field(cfg):
     ticks = np.linspace(-2, 2, 41)
     theta, psi = np.meshgrid(ticks, ticks)  # rows follow psi
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-    for ax, (reg, name) in zip(axes, [(dynamics.Regulariser(), "GAN"), (dynamics.R1(0.3), r"GAN + R1, $\gamma = 0.3$")]):
+    for ax, (reg, name) in zip(axes, [(dynamics.Regulariser(), "GAN"), (dynamics.R1(0.3),
+                                                                        r"GAN + R1, $\gamma = 0.3$")]):
         v_theta, v_psi = dynamics.field(dynamics.GAN, theta, psi, reg)
         plots.vector_field(ticks, ticks, v_theta, v_psi, ax=ax, title=f"{name}: simultaneous GD, h = 0.1")
         path = dynamics.trajectory(dynamics.GAN, 1.0, 1.0, 0.1, 600, reg)
@@ -125,7 +127,8 @@ def js_w1(cfg):
     """JS and W1 between two parallel segments at distance theta."""
     theta = np.linspace(-2, 2, 401)
     fig, ax = plt.subplots(figsize=(7, 2.6))
-    ax.plot(theta, np.where(theta == 0, np.nan, math.log(2)), label=r"JS$(P_r, P_\theta)$ ($\log 2$; 0 at $\theta = 0$)")
+    ax.plot(theta, np.where(theta == 0, np.nan, math.log(2)),
+            label=r"JS$(P_r, P_\theta)$ ($\log 2$; 0 at $\theta = 0$)")
     ax.plot(theta, np.abs(theta), label=r"$W_1(P_r, P_\theta) = |\theta|$")
     ax.plot([0], [0], "o", color="C0")
     ax.set(xlabel=r"$\theta$")

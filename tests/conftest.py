@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 
+@pytest.fixture(autouse=True)
+def no_pretrained_models(monkeypatch):
+    """A class's COURSE_PRETRAINED folder never stands in for the training a test checks."""
+    monkeypatch.delenv("COURSE_PRETRAINED", raising=False)
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     from course_utils import config

@@ -23,7 +23,8 @@ def images(n, g):
 def small(name, **changes):
     """A registered recipe at test size."""
     r = adversarial.recipe(name)
-    size = dict(batch=16, hidden=16, layers=2, latent=min(r.latent, 8)) if r.nets == "mlp" else dict(batch=8, width=4, latent=8)
+    size = dict(batch=16, hidden=16, layers=2, latent=min(r.latent, 8)) if r.nets == "mlp" else dict(batch=8, width=4,
+                                                                                                     latent=8)
     return r.with_(**{**size, **changes})
 
 
@@ -190,7 +191,8 @@ def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, 
     monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "clean"))
     r = small("mnist-dcgan").with_(lr_end=0.0, penalty="r1", gamma=1.0, lazy=2)
     evaluate = lambda nets: {"mean": float(adversarial.sampler(nets)(torch.zeros(2, r.latent)).mean())}  # noqa: E731
-    clean, clean_history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+    clean, clean_history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
+                                                     progress=False)
     again, _ = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
     assert "Loaded t-" in capsys.readouterr().out
     assert all(torch.equal(p, q) for p, q in zip(clean.state_dict().values(), again.state_dict().values()))
@@ -246,8 +248,10 @@ def test_train_critic_is_the_hand_written_critic_loop():
 def test_train_critic_estimates_w1_and_logs_what_inspect_returns():
     torch.manual_seed(0)
     D = gan.mlp(1, 1, 64, 2)
-    history = adversarial.train_critic(D, shifted, CRITIC.with_(batch=256), seed=0, steps=400,
-                                       inspect=lambda step, D: {"grad": D[0].weight.grad.norm().item()} if step % 100 == 0 else None)
+    def inspect(step, D):
+        return {"grad": D[0].weight.grad.norm().item()} if step % 100 == 0 else None
+
+    history = adversarial.train_critic(D, shifted, CRITIC.with_(batch=256), seed=0, steps=400, inspect=inspect)
     assert list(history.steps["grad"]) == [1, 101, 201, 301] and history.steps["loss_d"][-1] == 399
     with torch.no_grad():
         x, y = shifted(20_000, torch.Generator().manual_seed(9))
@@ -265,7 +269,8 @@ def test_train_critic_clips_and_uses_the_students_penalty():
         calls.append(eps.shape)
         return gan.gradient_penalty(critic, real, fake, eps=eps)
 
-    adversarial.train_critic(gan.mlp(1, 1, 16, 2), shifted, CRITIC, seed=0, losses=adversarial.Losses(gradient_penalty=my_penalty))
+    adversarial.train_critic(gan.mlp(1, 1, 16, 2), shifted, CRITIC, seed=0,
+                             losses=adversarial.Losses(gradient_penalty=my_penalty))
     assert calls == [torch.Size([64])] * CRITIC.steps
 
 
@@ -286,13 +291,18 @@ def test_a_one_parameter_generator_learns_by_sgd_with_the_saturating_loss_and_a_
     D, L = gan.mlp(2, 1, 16, 2), tempered.point_lens(2, 16, 2)
     nets = torch.nn.ModuleDict({"G": toys.SegmentGenerator(1.0), "D": D, "L": L})
     seen = []
+    def evaluate(n):
+        seen.append(n["G"].theta.grad.item())
+        return {"theta": n["G"].theta.item()}
+
     history = adversarial.train_gan(nets, toys.segment_points, r, 0, evals=6, log_every=1, progress=False,
-                                    evaluate=lambda n: seen.append(n["G"].theta.grad.item()) or {"theta": n["G"].theta.item()})
+                                    evaluate=evaluate)
     theta = history["theta"]
     # plain gradient descent: each step moves theta by exactly -lr x its gradient
     assert theta[0] == pytest.approx(1.0 - 0.01 * seen[0], abs=1e-6)
     assert [v == pytest.approx(theta[i] - 0.01 * seen[i + 1], abs=1e-6) for i, v in enumerate(theta[1:])] == [True] * 5
-    assert list(history["lambda"])[:3] == pytest.approx([1.0, tempered.lambda_schedule(1, 3), tempered.lambda_schedule(2, 3)])
+    assert list(history["lambda"])[:3] == pytest.approx([1.0, tempered.lambda_schedule(1, 3),
+                                                         tempered.lambda_schedule(2, 3)])
     with pytest.raises(ValueError, match="optimizer_g"):
         r.with_(optimizer_g="lbfgs")
     points = toys.segment_points(1000, torch.Generator().manual_seed(0))

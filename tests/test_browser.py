@@ -311,7 +311,8 @@ def _deck_problems(page, source: str, shots: Path | None = None, name: str = "de
         problems.append(f"raw TeX left in the slides: {raw}")
     if "$" in source and not page.locator("section mjx-container").count():
         problems.append("no typeset maths")
-    images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
+    images = page.evaluate("Array.from(document.images)"
+                           ".map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
     broken = [src for src, ok in images if not ok]
     if broken:
         problems.append(f"figures that did not load: {broken}")

@@ -289,7 +289,8 @@ def test_unreadable_mnist_folder_names_it_and_the_fix(tmp_path, monkeypatch):
     """Issue 9.5: a raw PermissionError from Path.is_file() before."""
     _deny(monkeypatch, tmp_path / "MNIST")
     monkeypatch.setattr(data, "_torchvision_download", lambda *a, **k: pytest.fail("tried to download"))
-    with pytest.raises(data.DataUnreadableError, match=rf"Cannot read {tmp_path / 'MNIST' / 'raw'} \(Permission denied\).*chmod.*COURSE_DATA"):
+    with pytest.raises(data.DataUnreadableError,
+                       match=rf"Cannot read {tmp_path / 'MNIST' / 'raw'} \(Permission denied\).*chmod.*COURSE_DATA"):
         data.mnist("test", root=tmp_path, download=True)
     row = data.status(tmp_path)[0]
     assert row["found"] == "no" and "cannot read" in row["where"]
@@ -335,7 +336,8 @@ def test_data_folder_that_is_a_file_is_not_blamed_on_being_offline(tmp_path, mon
     not_a_folder.write_bytes(b"PK")
     monkeypatch.setattr(data, "_torchvision_download", lambda *a, **k: pytest.fail("tried to download"))
     for load in (data.mnist, data.fashion_mnist):
-        with pytest.raises(data.DataMissingError, match=rf"The data folder {not_a_folder} is a file, not a folder.*COURSE_DATA") as err:
+        with pytest.raises(data.DataMissingError,
+                           match=rf"The data folder {not_a_folder} is a file, not a folder.*COURSE_DATA") as err:
             load("test", root=not_a_folder, download=True)
         assert "offline" not in str(err.value)
     with pytest.raises(data.DataMissingError, match="is a file, not a folder"):

@@ -10,7 +10,8 @@ from course_utils import gan
 def test_discriminator_loss_is_binary_cross_entropy():
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(64, generator=g) * 3, torch.randn(64, generator=g) * 3
-    bce = F.binary_cross_entropy_with_logits(real, torch.ones(64)) + F.binary_cross_entropy_with_logits(fake, torch.zeros(64))
+    bce = F.binary_cross_entropy_with_logits(real, torch.ones(64)) + F.binary_cross_entropy_with_logits(fake,
+                                                                                                        torch.zeros(64))
     assert torch.allclose(gan.discriminator_loss(real, fake), bce)
     # and its written form -(E log D(x) + E log(1 - D(G(z))))
     d_real, d_fake = torch.sigmoid(real.double()), torch.sigmoid(fake.double())
@@ -85,7 +86,7 @@ def test_optimal_discriminator_closed_form_and_empty_support():
 def _check(name, learner, reference, cases):
     from course_utils import checks
 
-    return checks.check_exercise(name, learner, reference, cases)
+    return checks.check_exercise(name, learner, cases, reference=reference)
 
 
 def test_each_exercise_checker_accepts_the_reference_and_rejects_a_wrong_answer():
@@ -98,7 +99,8 @@ def test_each_exercise_checker_accepts_the_reference_and_rejects_a_wrong_answer(
             (torch.tensor([0.0, 1.0]), torch.tensor([0.0, 1.0]))]
     exercises = [
         ("optimal_discriminator", gan.optimal_discriminator, dens, lambda p_r, p_g: p_g / (p_r + p_g)),
-        ("discriminator_loss", gan.discriminator_loss, [pair], lambda r, f: F.softplus(r).mean() + F.softplus(-f).mean()),
+        ("discriminator_loss", gan.discriminator_loss, [pair], lambda r,
+         f: F.softplus(r).mean() + F.softplus(-f).mean()),
         ("generator_loss_saturating", gan.generator_loss_saturating, one, lambda f: F.softplus(f).mean()),
         # the classic confusion: the saturating loss with its sign flipped
         ("generator_loss_nonsaturating", gan.generator_loss_nonsaturating, one, lambda f: F.softplus(f).mean()),

@@ -56,7 +56,8 @@ def test_scorer_on_a_fixed_network():
     assert other["frechet"] > 0 and other["entropy"] == 0 and other["classes_present"] == 1
     uint8 = scorer.score((real * 255).round().to(torch.uint8))  # uint8 images are scaled
     assert uint8["frechet"] < 1e-3
-    assert "1.0x the real-vs-real floor" in metrics.describe(scorer.score(real[:150]), floor=scorer.score(real[:150])["frechet"])
+    assert "1.0x the real-vs-real floor" in metrics.describe(scorer.score(real[:150]),
+                                                             floor=scorer.score(real[:150])["frechet"])
 
 
 def test_classifier_trains_is_cached_and_tells_digits_apart(isolated_env, data_root, capsys):

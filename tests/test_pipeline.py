@@ -99,7 +99,7 @@ def test_there_are_notebook_sources():
 def test_notebook_follows_the_course_shape(path):
     nb = jupytext.read(path)
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    for heading in ("**Learning goals**", "**Prerequisites**", "**Time and hardware**", "**Result**",
+    for heading in ("**Learning goals**", "**Prerequisites**", "**Time and hardware**", "**What it shows**",
                     "## Summary", "## References", "## 1."):
         assert heading in md, f"{path.name} lacks {heading}"
     assert md.lstrip().startswith("# "), "first cell must be the title"
@@ -141,7 +141,8 @@ def test_workspace_adds_new_updates_untouched_and_keeps_edited(tmp_path):
     (build / "00_a.ipynb").write_text(_nb("a = 1"))
     (build / "01_b.ipynb").write_text(_nb("b = 1"))
     assert workspace.sync(build, ws)["added"] == ["00_a.ipynb", "01_b.ipynb"]
-    assert workspace.sync(build, ws) == {"added": [], "updated": [], "kept": [], "current": ["00_a.ipynb", "01_b.ipynb"]}
+    assert workspace.sync(build, ws) == {"added": [], "updated": [], "kept": [], "current": ["00_a.ipynb",
+                                                                                             "01_b.ipynb"]}
 
     edited = _nb("a = 'my own answer'")
     (ws / "00_a.ipynb").write_text(edited)  # the student works on 00
@@ -245,3 +246,58 @@ def test_builds_carry_rise_slide_metadata(tmp_path):
         slides = [c for c in nb.cells if c.metadata.get("slideshow", {}).get("slide_type") == "slide"]
         assert nb.cells[0].metadata["slideshow"]["slide_type"] == "slide", path.name
         assert len(slides) >= 4, path.name
+
+
+def _answer_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "markdown" and "answers" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")), ids=lambda p: p.stem)
+def test_every_think_question_is_answered_for_instructors_only(path):
+    """One answer per Think question in the solution build; none of them in the student build."""
+    questions, answers = bn.think_and_answers(path)
+    solution, student = bn.build_one(path, "solution"), bn.build_one(path, "student")
+    assert len(_answer_cells(solution)) == 1 and not _answer_cells(student)
+    student_text = "\n".join(c.source for c in student.cells)
+    assert "Answers for instructors" not in student_text
+    for line in answers.split("\n"):
+        if bn._ITEM.match(line):  # the first line of each answer
+            assert line[3:] in _answer_cells(solution)[0].source and line[3:] not in student_text, line
+    assert questions.split("\n")[0] in student_text  # the questions stay for the students
+
+
+def test_unanswered_or_misplaced_think_questions_stop_the_build(tmp_path):
+    src = tmp_path / "99_demo.py"
+    think = "# %% [markdown]\n# ## Think\n#\n# 1. Why?\n# 2. How?\n\n"
+    src.write_text("# %% [markdown]\n# # Title\n\n" + think + '# %% [markdown] tags=["answers"]\n# **Answers**\n#\n'
+                   "# 1. Because.\n")
+    with pytest.raises(bn.BuildError, match="2 Think question"):
+        bn.build_one(src, "solution")
+    src.write_text("# %% [markdown]\n# # Title\n\n" + think)
+    with pytest.raises(bn.BuildError, match="tagged 'answers'"):
+        bn.build_one(src, "student")
+
+
+def test_decks_end_with_the_questions_and_the_answers_as_speaker_notes():
+    import build_slides
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        questions, answers = bn.think_and_answers(path)
+        slide = build_slides.think_slide(path.stem)
+        notes = slide[slide.index("<!--"):]
+        assert questions in slide[:slide.index("<!--")] and answers in notes and notes.rstrip().endswith("-->")
+        assert (ROOT / "slides" / "src" / f"{path.stem}.md").is_file()
+
+
+@pytest.mark.parametrize("deck", sorted((ROOT / "slides" / "src").glob("*.md")), ids=lambda p: p.stem)
+def test_every_slide_has_speaker_notes(deck):
+    """Instructors present from the notes: every slide of every deck carries one (a plain comment,
+    not only a Marp directive such as <!-- _class: ... -->)."""
+    import re
+
+    text = deck.read_text()
+    body = text[text.index("\n---\n", 4) + 5:]  # after the front matter
+    for slide in body.split("\n---\n"):
+        notes = [c for c in re.findall(r"<!--(.*?)-->", slide, re.S) if not c.strip().startswith("_")]
+        heading = next((line for line in slide.strip().split("\n") if line.startswith("#")), slide[:40])
+        assert notes, f"{deck.name}: the slide '{heading}' has no speaker notes"

@@ -5,7 +5,6 @@ what it provides, so nothing is installed and no root is needed."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -114,7 +113,8 @@ def test_debian_nodejs_without_npm_installs_npm_alone(tmp_path):
 def test_a_refused_package_stops_with_its_name_and_apt_reason(tmp_path):
     """A node without npm whose npm apt cannot install (NodeSource's nodejs conflicts with Debian's npm)."""
     m = Machine(tmp_path, have=("node", "make"), fashion=True,
-                apt_fails=("npm", "nodejs : Conflicts: npm\nE: Unable to correct problems, you have held broken packages."))
+                apt_fails=("npm",
+                           "nodejs : Conflicts: npm\nE: Unable to correct problems, you have held broken packages."))
     r = m.run()
     assert r.returncode == 1
     assert m.installed() == ["chromium", "npm"]

@@ -1,6 +1,7 @@
 import math
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,6 +129,58 @@ def test_train_or_load_trains_once_then_reloads(tmp_path, capsys):
     d = torch.nn.Linear(2, 5)
     train.train_or_load("toy", d, make_train_fn(d), settings, folder=tmp_path)
     assert len(runs) == 3 and len(list(tmp_path.glob("toy-*.pt"))) == 3
+
+
+def test_a_class_loads_the_instructors_models_from_course_pretrained(isolated_env, monkeypatch, capsys):
+    """Trained once (the instructor), packed with a manifest, loaded read-only by a fresh run (the
+    class) without training; a damaged copy or a file the manifest does not list is refused."""
+    import json
+    import subprocess
+    import sys
+
+    def train_fn_for(model, runs):
+        def train_fn():
+            runs.append(1)
+            with torch.no_grad():
+                model.weight.fill_(0.5)
+            h = train.History()
+            h.log(0, loss=2.0)
+            return h
+        return train_fn
+
+    instructor = isolated_env / "instructor"
+    runs = []
+    a = torch.nn.Linear(3, 1)
+    train.train_or_load("model", a, train_fn_for(a, runs), {"steps": 5}, folder=instructor)
+    train.compute_or_load("score", lambda: {"nll": 84.9}, {"steps": 5}, folder=instructor)
+    pretrained = isolated_env / "class-models"
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pack_pretrained.py"),
+                    str(instructor), str(pretrained)], check=True, capture_output=True)
+    monkeypatch.setenv("COURSE_PRETRAINED", str(pretrained))
+    pretrained.chmod(0o555)  # read-only: the class never writes there
+    try:
+        b = torch.nn.Linear(3, 1)
+        history = train.train_or_load("model", b, train_fn_for(b, runs), {"steps": 5})
+        assert len(runs) == 1 and torch.equal(a.weight, b.weight) and history.values == {"loss": [2.0]}
+        assert "from COURSE_PRETRAINED" in capsys.readouterr().out
+        assert train.compute_or_load("score", lambda: {"nll": 0.0}, {"steps": 5}) == {"nll": 84.9}
+        c = torch.nn.Linear(3, 1)  # other settings: not in the folder, trained here
+        train.train_or_load("model", c, train_fn_for(c, runs), {"steps": 6})
+        assert len(runs) == 2
+    finally:
+        pretrained.chmod(0o755)
+    victim = next(pretrained.glob("model-*.pt"))
+    victim.write_bytes(victim.read_bytes()[:-1] + b"x")
+    with pytest.raises(train.CheckpointError, match="does not match its checksum"):
+        train.train_or_load("model", torch.nn.Linear(3, 1), lambda: train.History(), {"steps": 5})
+    manifest = json.loads((pretrained / train.MANIFEST).read_text())
+    manifest["files"].pop(victim.name)
+    (pretrained / train.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(train.CheckpointError, match="is not listed in"):
+        train.train_or_load("model", torch.nn.Linear(3, 1), lambda: train.History(), {"steps": 5})
+    (pretrained / train.MANIFEST).unlink()
+    with pytest.raises(train.CheckpointError, match="has no MANIFEST.json"):
+        train.train_or_load("model", torch.nn.Linear(3, 1), lambda: train.History(), {"steps": 5})
 
 
 def test_train_or_load_default_folder_is_the_output_dir(isolated_env):

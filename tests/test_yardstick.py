@@ -50,10 +50,12 @@ def _naive_mmd(x, y):
 
 def test_kernel_distance_against_explicit_pairs_and_unbiased():
     g = torch.Generator().manual_seed(0)
-    x, y = torch.randn(13, 5, generator=g, dtype=torch.float64), torch.randn(9, 5, generator=g, dtype=torch.float64) + 0.3
+    x, y = torch.randn(13, 5, generator=g, dtype=torch.float64), torch.randn(9, 5, generator=g,
+                                                                             dtype=torch.float64) + 0.3
     assert metrics.kernel_distance(x, y, chunk=4) == pytest.approx(_naive_mmd(x.numpy(), y.numpy()), rel=1e-10)
     # one distribution: the estimate averages to 0 at any n (the biased V-statistic would not)
-    same = [metrics.kernel_distance(torch.randn(20, 4, generator=g), torch.randn(30, 4, generator=g)) for _ in range(400)]
+    same = [metrics.kernel_distance(torch.randn(20, 4, generator=g), torch.randn(30, 4,
+                                                                                 generator=g)) for _ in range(400)]
     assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(len(same))
     shifted = metrics.kernel_distance(torch.randn(200, 4, generator=g) + 1, torch.randn(300, 4, generator=g))
     assert shifted > 10 * np.std(same)
@@ -92,7 +94,8 @@ def test_floor_curve_shows_the_bias_of_small_samples(yardstick):
     curve = yardstick.floor_curve((500, 2000, 10_000))
     assert curve["n"] == [500, 2000, 10_000]
     # the same real images, a distance 5 times smaller at 10,000 than at 500: the bias of small n
-    assert curve["frechet"][0] > curve["frechet"][1] > curve["frechet"][2] and curve["frechet"][0] > 4 * curve["frechet"][2]
+    f = curve["frechet"]
+    assert f[0] > f[1] > f[2] and f[0] > 4 * f[2]
     assert curve["frechet"][2] == pytest.approx(yardstick.floor)
     # the unbiased kernel distance stays near 0 at every n, far below noise images' at any n
     noise = yardstick.kernel_distance(torch.rand(500, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
@@ -124,7 +127,8 @@ def test_trained_classifier_does_not_depend_on_earlier_draws(monkeypatch, tmp_pa
         assert torch.equal(p, q)
 
 
-@pytest.mark.skipif(os.environ.get("COURSE_SLOW") != "1", reason="retrains the yardstick (minutes); COURSE_SLOW=1 runs it")
+@pytest.mark.skipif(os.environ.get("COURSE_SLOW") != "1",
+                    reason="retrains the yardstick (minutes); COURSE_SLOW=1 runs it")
 def test_the_script_reproduces_a_classifier_of_the_same_accuracy(tmp_path, yardstick):
     sys.path.insert(0, str(ROOT / "tools"))
     import train_yardstick

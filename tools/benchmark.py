@@ -60,6 +60,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="notebook stems to run (default: all)")
     parser.add_argument("--fast", action="store_true", help="FAST mode dry run; benchmarks/ is left alone")
     parser.add_argument("--keep", type=Path, help="folder to copy the executed notebooks (with outputs) into")
+    parser.add_argument("--output", type=Path, help="keep the trained models and cached evaluations in this "
+                        "COURSE_OUTPUT (e.g. to pack them for a class: tools/pack_pretrained.py) instead of a "
+                        "temporary folder; models already there are reloaded, not retrained")
     args = parser.parse_args(argv)
     notebooks = sorted(BUILD.glob("[0-9][0-9]_*.ipynb"))
     if args.only:
@@ -72,7 +75,8 @@ def main(argv=None) -> int:
         records.mkdir(parents=True, exist_ok=True)
         out_dir = Path(tmp) / "executed"
         out_dir.mkdir()
-        os.environ["COURSE_OUTPUT"] = str(Path(tmp) / "outputs")  # no checkpoint reuse: train from scratch
+        # no checkpoint reuse unless asked: train from scratch
+        os.environ["COURSE_OUTPUT"] = str(args.output.expanduser().resolve() if args.output else Path(tmp) / "outputs")
         for nb in notebooks:
             seconds = run(nb, out_dir, records, {"FAST": args.fast})
             record_path = records / f"{nb.stem}.json"

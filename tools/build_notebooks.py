@@ -5,8 +5,11 @@
 
 Solution build: the source with the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines
 removed. Student build: each marked block replaced by ``raise NotImplementedError(...)`` naming the
-exercise (the function it sits in), at the block's indentation. Builds carry no outputs and are
-only rewritten when their content changes.
+exercise (the function it sits in), at the block's indentation. A markdown cell tagged ``answers``
+(the instructors' answers to a notebook's "Think" questions, one per question, in order) is kept in
+the solution build and left out of the student build; ``tools/build_slides.py`` puts the questions on
+a deck's last slide and the answers in its speaker notes. Builds carry no outputs and are only
+rewritten when their content changes.
 
 Both builds carry slide metadata for presenting a notebook live with RISE (jupyterlab-rise): a
 markdown cell is split before each heading inside it, then a cell that opens with a title or a
@@ -28,9 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks"
 BUILD = ROOT / "build"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+ANSWERS = "answers"  # the tag of the instructors' answer cell
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
 _HEADING = re.compile(r"^(#{1,3}) ")
+_ITEM = re.compile(r"^(?:-|\d+\.) ")  # a top-level list item: one Think question or one answer
 
 
 def split_at_headings(cells: list) -> list:
@@ -43,7 +48,7 @@ def split_at_headings(cells: list) -> list:
             continue
         parts, current = [], []
         for line in cell.source.split("\n"):
-            if _HEADING.match(line) and any(l.strip() for l in current):
+            if _HEADING.match(line) and any(text.strip() for text in current):
                 parts.append(current)
                 current = []
             current.append(line)
@@ -70,6 +75,35 @@ class BuildError(ValueError):
 def sources(folder: Path = SOURCES) -> list[Path]:
     """The numbered notebook sources, e.g. ``notebooks/00_setup.py``."""
     return sorted(folder.glob("[0-9][0-9]_*.py"))
+
+
+def is_answers(cell) -> bool:
+    return cell.cell_type == "markdown" and ANSWERS in cell.metadata.get("tags", [])
+
+
+def think_and_answers(path: Path, required: bool = True) -> tuple[str, str] | None:
+    """The markdown of a source's "## Think" questions (without the heading) and of its answers cell
+    (without its first paragraph, the label); raises BuildError unless there is exactly one answer
+    per question, in a cell tagged ``answers`` right after the questions. Without a Think section:
+    BuildError if ``required``, else None."""
+    cells = jupytext.read(path, fmt="py:percent").cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.startswith("## Think"):
+            questions = cell.source.split("\n", 1)[1].strip("\n")
+            break
+    else:
+        if not required:
+            return None
+        raise BuildError(f"{path.name}: no '## Think' section")
+    if i + 1 >= len(cells) or not is_answers(cells[i + 1]):
+        raise BuildError(f"{path.name}: the cell after '## Think' must be the answers, a markdown cell "
+                         f"tagged {ANSWERS!r}")
+    answers = cells[i + 1].source.split("\n\n", 1)[1].strip("\n")
+    n_q = sum(bool(_ITEM.match(line)) for line in questions.split("\n"))
+    n_a = sum(bool(_ITEM.match(line)) for line in answers.split("\n"))
+    if n_q != n_a or n_q == 0:
+        raise BuildError(f"{path.name}: {n_q} Think question(s) but {n_a} answer(s); write one answer per question")
+    return questions, answers
 
 
 def _blocks(lines: list[str], where: str) -> list[tuple[int, int]]:
@@ -114,15 +148,19 @@ def student_source(source: str, where: str = "cell") -> str:
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
         name = _exercise_name(lines, begin)
         out += lines[last:begin]
-        out.append(f'{indent}raise NotImplementedError("Exercise: write `{name}` here, then run the check cell below.")')
+        out.append(f'{indent}raise NotImplementedError('
+                   f'"Exercise: write `{name}` here, then run the check cell below.")')
         last = end + 1
     return "\n".join(out + lines[last:])
 
 
 def build_one(path: Path, flavour: str) -> nbformat.NotebookNode:
     """The ``solution`` or ``student`` notebook of one source, without outputs."""
+    think_and_answers(path, required=False)  # Think questions come with one answer each
     nb = jupytext.read(path, fmt="py:percent")
     transform = solution_source if flavour == "solution" else student_source
+    if flavour == "student":
+        nb.cells = [cell for cell in nb.cells if not is_answers(cell)]
     nb.cells = split_at_headings(nb.cells)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":

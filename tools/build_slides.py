@@ -8,7 +8,9 @@ Steps: (1) numbers: every ``{{ record :: metric :: format }}`` in a deck is repl
 of ``benchmarks/results/<record>.json`` (the course's recorded runs), so the decks never quote a
 stale number; a missing record or metric stops the build, naming it. Formats: a Python format
 spec (``.1f``), ``s`` (as recorded), ``minutes`` (seconds shown as minutes), ``first`` / ``second``
-(the parts of an "a / b" record). (2) figures: every ``figures/<name>.png`` a deck shows is drawn by
+(the parts of an "a / b" record). Each deck then ends with its notebook's "Think" questions, whose
+answers (the notebook's ``answers`` cell, see ``tools/build_notebooks.py``) are the slide's speaker
+notes. (2) figures: every ``figures/<name>.png`` a deck shows is drawn by
 ``slides/figures.py`` with the course's code. (3) Marp (``@marp-team/marp-cli``, pinned in
 ``slides/package.json`` and installed from the npm registry into ``slides/node_modules`` at the
 first build) turns each deck into one HTML file; its maths is typeset to SVG at build time
@@ -33,6 +35,7 @@ RECORDS = ROOT / "benchmarks" / "results"
 PLACEHOLDER = re.compile(r"\{\{\s*(?P<record>[^:{}]+?)\s*::\s*(?P<metric>.+?)\s*::\s*(?P<fmt>[^:{}]+?)\s*\}\}")
 FIGURE = re.compile(r"figures/([A-Za-z0-9_]+)\.png")
 MARP = SLIDES / "node_modules" / ".bin" / "marp"
+NOTEBOOKS = ROOT / "notebooks"
 
 
 class SlideError(RuntimeError):
@@ -70,13 +73,33 @@ def fill(text: str, recorded: dict[str, dict], deck: str = "deck") -> str:
         try:
             return _format(metrics[metric], fmt)
         except (TypeError, ValueError) as err:
-            raise SlideError(f"{deck}: cannot format {record} :: {metric} = {metrics[metric]!r} with '{fmt}': {err}") from err
+            raise SlideError(f"{deck}: cannot format {record} :: {metric} = {metrics[metric]!r} "
+                             f"with '{fmt}': {err}") from err
 
     filled = PLACEHOLDER.sub(value, text)
     left = re.search(r"\{\{.*?\}\}", filled)
     if left:
         raise SlideError(f"{deck}: malformed placeholder {left.group(0)!r}; write {{{{ record :: metric :: format }}}}")
     return filled
+
+
+def think_slide(stem: str, notebooks: Path = NOTEBOOKS) -> str:
+    """The last slide of deck ``stem``: the Think questions of ``notebooks/<stem>.py``, with the
+    instructors' answers as speaker notes (a Marp comment); empty when no notebook has that name."""
+    source = notebooks / f"{stem}.py"
+    if not source.is_file():
+        return ""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_notebooks  # tools/build_notebooks.py: one reader of the questions and answers
+
+    try:
+        questions, answers = build_notebooks.think_and_answers(source)
+    except build_notebooks.BuildError as err:
+        raise SlideError(f"{stem}: {err}") from err
+    if "-->" in answers:
+        raise SlideError(f"{stem}: an answer contains '-->', which would end the speaker notes early")
+    return ("\n\n---\n\n<style scoped>section { font-size: 22px; }</style>\n\n## Think (notebook questions)\n\n"
+            f"{questions}\n\n<!--\nAnswers for instructors:\n\n{answers}\n-->\n")
 
 
 def install_marp() -> Path:
@@ -120,7 +143,8 @@ def index_page(decks: list[tuple[str, str]], pdf: bool) -> str:
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Course decks</title></head>\n"
             "<body style=\"font-family: sans-serif; max-width: 40em; margin: 3em auto\">\n"
             "<h1>Deep generative models and metric learning: decks</h1>\n"
-            f"<ol start=\"0\">\n{rows}\n</ol>\n<p>Arrow keys move between slides; <kbd>p</kbd> opens the presenter view "
+            f"<ol start=\"0\">\n{rows}\n</ol>\n"
+            "<p>Arrow keys move between slides; <kbd>p</kbd> opens the presenter view "
             "with the speaker notes; <kbd>f</kbd> is full screen.</p>\n</body></html>\n")
 
 
@@ -140,7 +164,7 @@ def build(out: Path, only: list[str] | None = None, pdf: bool = False, src: Path
     work.mkdir()
     names, decks = set(), []
     for src in sources:
-        text = fill(src.read_text(), recorded, src.name)
+        text = fill(src.read_text(), recorded, src.name).rstrip("\n") + "\n" + think_slide(src.stem)
         names |= set(FIGURE.findall(text))
         title = re.search(r'^title:\s*"?(.*?)"?\s*$', text, re.M)
         decks.append((src.stem, title.group(1) if title else src.stem))
@@ -151,7 +175,8 @@ def build(out: Path, only: list[str] | None = None, pdf: bool = False, src: Path
     built = []
     for src in sources:
         target = out / f"{src.stem}.html"
-        subprocess.run([str(marp), "--html", "--allow-local-files", "--no-config-file", str(work / src.name), "-o", str(target)],
+        subprocess.run([str(marp), "--html", "--allow-local-files", "--no-config-file", str(work / src.name), "-o",
+                        str(target)],
                        check=True, cwd=out)
         built.append(target)
         if pdf:
@@ -176,7 +201,8 @@ def main(argv=None) -> int:
     except SlideError as err:
         print(f"make slides: {err}", file=sys.stderr)
         return 1
-    print(f"built {len(built)} deck(s) in {args.out} in {time.perf_counter() - start:.0f} s; open {args.out / 'index.html'}")
+    print(f"built {len(built)} deck(s) in {args.out} in {time.perf_counter() - start:.0f} s; "
+          f"open {args.out / 'index.html'}")
     return 0
 
 
