@@ -36,6 +36,10 @@ def _w1_sorted(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.tensor(metrics.wasserstein_1d(x, y), dtype=x.dtype)
 
 
+def _frechet_terms(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
+    return torch.tensor(metrics.frechet_terms(mu1, sigma1, mu2, sigma2), dtype=torch.float64)
+
+
 # The course's reference for each exercise, by the name its check cell passes (notebook: exercise).
 REFERENCES: dict[str, Callable] = {
     "class_means": data.class_means,  # 00
@@ -57,6 +61,7 @@ REFERENCES: dict[str, Callable] = {
     "gradient_penalty": gan.gradient_penalty_fd,  # by finite differences, independent of autograd
     "lambda_schedule": tempered.lambda_schedule,  # 07
     "lens_loss": tempered.lens_loss,
+    "frechet_terms": _frechet_terms,  # 08
 }
 
 

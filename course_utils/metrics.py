@@ -70,10 +70,22 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
         d^2 = ||mu1 - mu2||^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1 sigma2)^(1/2))
 
-    (Dowson & Landau 1982). The trace of the matrix square root is computed as the sum of the
-    square roots of the eigenvalues of sigma1^(1/2) sigma2 sigma1^(1/2), a symmetric PSD matrix
-    with the same spectrum as sigma1 sigma2: no complex parts, no iterative sqrtm.
+    (Dowson & Landau 1982): the sum of ``frechet_terms``, floored at 0 (rounding).
     """
+    return float(max(sum(frechet_terms(mu1, sigma1, mu2, sigma2)), 0.0))
+
+
+def frechet_terms(mu1, sigma1, mu2, sigma2) -> tuple[float, float]:
+    """The two terms of ``frechet_distance``: the means' ``||mu1 - mu2||^2`` and the covariances'
+    ``tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2))`` (in 1-D, ``(s1 - s2)^2`` for standard
+    deviations s1, s2). mu: ``(F,)``, sigma: ``(F, F)``, arrays or tensors.
+
+    The trace of the matrix square root is the sum of the square roots of the eigenvalues of
+    sigma1^(1/2) sigma2 sigma1^(1/2), a symmetric PSD matrix with the same spectrum as sigma1 sigma2:
+    no complex parts, no iterative sqrtm.
+    """
+    mu1, mu2, sigma1, sigma2 = (t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t
+                                for t in (mu1, mu2, sigma1, sigma2))
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
@@ -83,7 +95,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     middle = root1 @ sigma2 @ root1
     trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
     diff = mu1 - mu2
-    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_root, 0.0))
+    return float(diff @ diff), float(np.trace(sigma1) + np.trace(sigma2) - 2 * trace_root)
 
 
 # ---------------------------------------------------------------------------------------------

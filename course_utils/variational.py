@@ -208,8 +208,8 @@ SETTINGS_03 = {"latent": 32, "depth": [2, 3], "hidden": 512, "k": 1, "batch": 51
 
 
 def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int | None = None, seed: int = 0,
-               name: str = "04_vae_short"):
-    """The VAE that notebooks 04 and 07 set against their GANs, eval mode, on ``cfg.device``.
+               name: str = "08_vae_short"):
+    """The VAE that notebook 08 sets against the course's GANs, eval mode, on ``cfg.device``.
 
     Notebook 03's main model when ``use_03`` and its checkpoint is in COURSE_OUTPUT (same mode),
     else a VAE trained here for ``short_steps`` (default 4,000; FAST 100) on ``x_train``
@@ -217,7 +217,7 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
     ``(vae, history, source, label)``: where it came from, in words, and a short label."""
     from course_utils import train  # here, not at the top: train is not needed for the maths above
 
-    # built from `seed` alone (a short VAE trained in 04 and in 07 is then the same model)
+    # built from `seed` alone (a short VAE trained under two names is then the same model)
     vae = train.seeded(seed, lambda: VAE(latent=32, hidden=512, depth=(2, 3))).to(cfg.device)
     settings_03 = {**SETTINGS_03, "steps": cfg.scale(full=155 * (60000 // 512), fast=300)}
     if use_03 and train.checkpoint_path("03_vae", vae, settings_03).is_file():

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import adversarial, data, dynamics, gan, oneshot, plots, tempered, variational  # noqa: E402
+from course_utils import adversarial, data, dynamics, gan, metrics, oneshot, plots, tempered, variational  # noqa: E402
 
 
 def episode(cfg):
@@ -167,6 +167,27 @@ def lens_views(cfg):
     return fig
 
 
+def frechet_terms(cfg):
+    """Two 1-D feature distributions at the same distance from the data's N(0, 1): a "blurry" one
+    (right centre, too little spread: all covariance term) and a "wrong" one (right spread, shifted
+    centre: all mean term), with the terms computed by ``metrics.frechet_terms``."""
+    x = torch.linspace(-4, 5, 500)
+    data_sigma = torch.ones(1, 1, dtype=torch.float64)
+    cases = [("blurry: N(0, 0.3²)", 0.0, 0.3, "C0"), ("wrong: N(0.7, 1)", 0.7, 1.0, "C3")]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.plot(x, _normal(x, 0.0, 1.0), "k", label="data: N(0, 1)")
+    for name, mean, std, color in cases:
+        terms = metrics.frechet_terms(torch.zeros(1, dtype=torch.float64), data_sigma,
+                                      torch.full((1,), mean, dtype=torch.float64),
+                                      torch.full((1, 1), std**2, dtype=torch.float64))
+        ax.plot(x, _normal(x, mean, std), color=color,
+                label=f"{name}: mean term {float(terms[0]):.2f}, covariance term {float(terms[1]):.2f}")
+    ax.set(xlabel="a feature", ylabel="density")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "01_episode": episode,
     "02_elbo_gap": elbo_gap,
@@ -177,4 +198,5 @@ FIGURES = {
     "06_js_w1": js_w1,
     "07_lambda": lambda_schedule,
     "07_lens": lens_views,
+    "08_frechet_terms": frechet_terms,
 }

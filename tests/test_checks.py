@@ -158,3 +158,29 @@ def test_complex_values_are_compared_by_the_modulus_of_the_difference():
     assert checks.compare(t.clone(), t) == 0.0
     with pytest.raises(checks.ExerciseError):
         checks.compare(torch.conj(t).resolve_conj(), t)
+
+
+def _spd(f, g):
+    a = torch.randn(f, f, generator=g, dtype=torch.float64)
+    return a @ a.T / f + 0.1 * torch.eye(f, dtype=torch.float64)
+
+
+def test_frechet_terms_checker_accepts_a_torch_answer_and_rejects_a_wrong_one():
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.randn(f, generator=g, dtype=torch.float64), _spd(f, g),
+              torch.randn(f, generator=g, dtype=torch.float64), _spd(f, g)) for f in (1, 3, 8)]
+
+    def learner(mu1, sigma1, mu2, sigma2):
+        w, v = torch.linalg.eigh(sigma1)
+        root = v @ torch.diag(w.clamp(min=0).sqrt()) @ v.T
+        trace_root = torch.linalg.eigvalsh(root @ sigma2 @ root).clamp(min=0).sqrt().sum()
+        return torch.stack([(mu1 - mu2).pow(2).sum(), sigma1.trace() + sigma2.trace() - 2 * trace_root])
+
+    assert checks.check_exercise("frechet_terms", learner, cases, atol=1e-8) is learner
+
+    def elementwise_root(mu1, sigma1, mu2, sigma2):  # a common slip: the square root taken entry by entry
+        cross = (sigma1 * sigma2).clamp(min=0).sqrt().trace()
+        return torch.stack([(mu1 - mu2).pow(2).sum(), sigma1.trace() + sigma2.trace() - 2 * cross])
+
+    with pytest.raises(checks.ExerciseError, match="values differ"):
+        checks.check_exercise("frechet_terms", elementwise_root, cases, atol=1e-8)

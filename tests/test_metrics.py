@@ -74,3 +74,19 @@ def test_classifier_trains_is_cached_and_tells_digits_apart(isolated_env, data_r
     # real test digits: every class present, entropy near log 10
     scores = metrics.SampleScorer(classifier, test_set.images[:2000]).score(train_set.images[:2000])
     assert scores["classes_present"] == 10 and scores["entropy"] > 2.25
+
+
+def test_frechet_terms_split_the_distance_and_match_the_1d_closed_form():
+    # 1-D: (m1 - m2)^2 and (s1 - s2)^2 for standard deviations s1, s2
+    mean_term, cov_term = metrics.frechet_terms([3.0], [[4.0]], [1.0], [[9.0]])
+    assert mean_term == pytest.approx(4.0) and cov_term == pytest.approx(1.0)
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    s1, s2 = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)
+    m1, m2 = rng.normal(size=6), rng.normal(size=6)
+    terms = metrics.frechet_terms(m1, s1, m2, s2)
+    assert sum(terms) == pytest.approx(metrics.frechet_distance(m1, s1, m2, s2), rel=1e-12)
+    assert terms[0] == pytest.approx(float((m1 - m2) @ (m1 - m2))) and terms[1] > 0
+    # tensors are accepted as well as arrays
+    as_tensors = metrics.frechet_terms(*(torch.from_numpy(t) for t in (m1, s1, m2, s2)))
+    assert as_tensors == pytest.approx(terms)

@@ -127,7 +127,7 @@ def test_course_vae_trains_a_short_one_and_reloads_it(isolated_env):
 
 
 def test_course_vae_is_built_and_trained_from_its_seed_alone(isolated_env):
-    """The short VAE of notebooks 04 and 07 is one model: earlier draws do not change it."""
+    """The short VAE is one model whatever ran before: earlier draws do not change it."""
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     a, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="vae_a", use_03=False)
