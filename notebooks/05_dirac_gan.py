@@ -41,6 +41,8 @@
 # GANs: a full run took 13 min on a 2-core server CPU (AMD EPYC; 6 grid GANs: 6 min; 6 MNIST
 # GANs: 6 min). A GPU is used without code changes. FAST mode: about 30 s. A second run reloads
 # every trained model.
+# A class sitting in FAST mode: about 88 min (estimated: reading at 100 words a minute, code at
+# 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: why GAN training oscillates (the Dirac-GAN's eigenvalues, in closed form and
 # simulated), which fixes converge, and what R1 does in real training over seeds. The recording

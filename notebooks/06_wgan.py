@@ -43,6 +43,8 @@
 # **Time and hardware**: a full run took 24 min on a 2-core server CPU (sections 1-2: under 2
 # min; 21 toy GANs: 12 min; 9 MNIST GANs: 10 min, scored with the course's fixed yardstick). A GPU
 # is used without code changes. FAST mode: about a minute. A second run reloads every trained model.
+# A class sitting in FAST mode: about 94 min (estimated: reading at 100 words a minute, code at
+# 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: why JS gives no gradient on disjoint supports and a Wasserstein critic does,
 # why weight clipping fails and the gradient penalty works, on toys and on MNIST over seeds. The
@@ -844,8 +846,8 @@ plt.show()
 # WGAN has barely started and covers about 3 of the 10 digits (1 on its worst seed). Because every
 # MNIST score in the course is on one yardstick and every model is built and trained from its own
 # seed, the same model scores the same everywhere: the `gan` row is the model notebook 05 trains
-# without R1 (same recipe, seed and steps) and the `wgan-gp` row is notebook 07's WGAN-GP, and both
-# notebooks print the same numbers (287, 73x; 216x). Longer runs are in the benchmarks:
+# without R1 (same recipe, seed and steps) and the `wgan-gp` row is notebook 08's WGAN-GP, and on
+# the same machine the notebooks print the same numbers. Longer runs are in the benchmarks:
 # `benchmarks/gan_mnist.py --only wgan-gp-ema` trains the full-width WGAN-GP for 15 minutes, and on
 # stacked MNIST (Going further) it covered 959 of 1,000 modes in 20 minutes.
 #

@@ -342,8 +342,11 @@ def _open_deck(browser, url: str, origin: str):
 def test_deck_renders_offline(decks, deck, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    import build_slides
+
     origin, folder = decks
-    source = (ROOT / "slides" / "src" / f"{deck}.md").read_text()
+    # the deck as built: its source, then the Think slide the build appends from its notebook
+    source = (ROOT / "slides" / "src" / f"{deck}.md").read_text() + build_slides.think_slide(deck)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
