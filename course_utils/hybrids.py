@@ -39,12 +39,6 @@ def normal_prior(n: int, generator: torch.Generator) -> torch.Tensor:
 PRIORS = {"normal": normal_prior, "ring": ring_prior}
 
 
-def _binarised_batch(x_flat: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
-    """n images of ``x_flat`` (N, 784) in [0, 1], each pixel drawn from its Bernoulli (all from ``generator``)."""
-    p = x_flat[torch.randint(len(x_flat), (n,), generator=generator).to(x_flat.device)]
-    return (torch.rand(p.shape, generator=generator).to(x_flat.device) < p).float()
-
-
 def train_codes(kind: str, prior: str, x_train: torch.Tensor, x_test: torch.Tensor, steps: int, device,
                 seed: int = 0, batch: int = 256, name: str = "08_codes"):
     """Train an auto-encoder with a 2-D code on ``x_train`` ``(N, 1, 28, 28)`` in [0, 1] (dynamically
@@ -75,7 +69,7 @@ def train_codes(kind: str, prior: str, x_train: torch.Tensor, x_test: torch.Tens
         opt_g = torch.optim.Adam(nets["enc"].parameters(), lr=1e-4, betas=(0.5, 0.999))
 
         def step_fn(step):
-            x = _binarised_batch(x_flat, batch, generator)
+            x = variational.binarised_batch(x_flat, batch, generator)
             if kind == "vae":
                 mu, logvar = nets["enc"](x).chunk(2, -1)
                 code = variational.reparameterize(mu, logvar, torch.randn(mu.shape, generator=generator).to(device))
@@ -136,7 +130,7 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
         opt_d = torch.optim.Adam(nets["D"].parameters(), lr=2e-4, betas=(0.5, 0.999))
 
         def step_fn(step):
-            x = _binarised_batch(x_flat, batch, generator)
+            x = variational.binarised_batch(x_flat, batch, generator)
             mu, logvar = nets["vae"].encode(x)
             eps = torch.randn(mu.shape, generator=generator).to(device)
             recon = torch.sigmoid(nets["vae"].decode(variational.reparameterize(mu, logvar, eps)))

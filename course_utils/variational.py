@@ -104,6 +104,13 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
     return torch.bernoulli(x, generator=generator)
 
 
+def binarised_batch(x_flat: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n rows of ``x_flat`` ``(N, D)`` in [0, 1], drawn with replacement and dynamically binarised,
+    every draw from ``generator`` (a CPU generator, so a run repeats on any device)."""
+    p = x_flat[torch.randint(len(x_flat), (n,), generator=generator).to(x_flat.device)]
+    return (torch.rand(p.shape, generator=generator).to(x_flat.device) < p).float()
+
+
 def log_importance_weights(x: torch.Tensor, encode: Callable, decode: Callable, k: int,
                            generator: torch.Generator | None = None) -> torch.Tensor:
     """log w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x), z_j ~ q(z | x), j = 1..k.
@@ -233,9 +240,7 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
             gv = torch.Generator().manual_seed(seed)
 
             def step_fn(step):
-                p = x_flat[torch.randint(len(x_flat), (512,), generator=gv).to(cfg.device)]
-                x = (torch.rand(p.shape,
-                                generator=gv).to(cfg.device) < p).float()  # binarised from gv, not the global state
+                x = binarised_batch(x_flat, 512, gv)  # binarised from gv, not the global state
                 loss = vae.negative_elbo(x, generator=gv)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
