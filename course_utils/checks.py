@@ -54,10 +54,13 @@ REFERENCES: dict[str, Callable] = {
     "discriminator_loss": gan.discriminator_loss,
     "generator_loss_saturating": gan.generator_loss_saturating,
     "generator_loss_nonsaturating": gan.generator_loss_nonsaturating,
+    "dropped_mode_divergences": gan.dropped_mode_divergences,
     "vector_field": dynamics.autograd_field,  # 05 (the GAN's field, by autograd)
     "r1_eigenvalues": dynamics.eigenvalues_r1,
+    "fastest_gamma": dynamics.fastest_r1_gamma,
     "r1_term": gan.r1_term,
     "w1_sorted": _w1_sorted,  # 06
+    "optimal_critic": metrics.optimal_critic_1d,
     "gradient_penalty": gan.gradient_penalty_fd,  # by finite differences, independent of autograd
     "lambda_schedule": tempered.lambda_schedule,  # 07
     "lens_loss": tempered.lens_loss,

@@ -417,6 +417,16 @@ def eigenvalues_r1(a: float, gamma: float, h: float | None = None) -> np.ndarray
     return lam if h is None else 1 + h * lam
 
 
+def fastest_r1_gamma(a: float, h: float) -> float:
+    """The R1 weight whose simultaneous updates with step ``h`` contract fastest near the
+    equilibrium (smallest spectral radius of I + hJ): gamma = 2a, critical damping, for every
+    0 < h < 2 / a. Below it |1 + h lambda|^2 = 1 - h gamma + h^2 a^2 falls with gamma; above it the
+    eigenvalues are real and the slower one, (-gamma + sqrt(gamma^2 - 4a^2)) / 2, creeps to 0."""
+    if not 0 < h < 2 / a:
+        raise ValueError(f"step h = {h} outside (0, 2 / a) = (0, {2 / a:g}): no R1 weight converges there")
+    return 2.0 * a
+
+
 def eigenvalues_instance_noise(a: float, b: float, sigma: float, h: float | None = None) -> np.ndarray:
     """Instance noise of std sigma: b sigma^2 +- sqrt(b^2 sigma^4 - a^2); converges
     only where f''(0) = b < 0 (the GAN, not the WGAN)."""

@@ -11,6 +11,7 @@ course's one training engine, and, written out as the lesson, in notebook 04.
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -213,3 +214,16 @@ def optimal_discriminator(p_r: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
     returned there (no sample ever lands there, so any value is optimal)."""
     total = p_r + p_g
     return torch.where(total > 0, p_r / total.clamp_min(torch.finfo(total.dtype).tiny), torch.full_like(total, 0.5))
+
+
+def dropped_mode_divergences(w: torch.Tensor) -> torch.Tensor:
+    """What a generator pays for dropping a mode that holds the mass ``w`` of the data (modes with
+    disjoint supports; the generator keeps the other modes' shapes, renormalised by 1 / (1 - w)).
+
+    Returns ``(..., 2)``: reverse KL(p_g || p_r) = -log(1 - w), and JS(p_r, p_g) =
+    1/2 [w log 2 + (1 - w) log(2 (1 - w) / (2 - w)) + log(2 / (2 - w))], for ``w`` of any shape in [0, 1).
+    The forward KL(p_r || p_g) is infinite (p_g = 0 where the dropped mode has mass)."""
+    w = torch.as_tensor(w)
+    reverse_kl = -torch.log1p(-w)
+    js = 0.5 * (w * math.log(2) + (1 - w) * torch.log(2 * (1 - w) / (2 - w)) + torch.log(2 / (2 - w)))
+    return torch.stack([reverse_kl, js], dim=-1)

@@ -27,7 +27,7 @@
 #
 # **Time and hardware**: a full run takes about 16 s on a 2-core Intel Xeon server CPU (no GPU needed), and
 # about 14 s in FAST mode. A second run skips the training (the checkpoint is reloaded).
-# A class sitting in FAST mode: about 36 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 38 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: how the course loads data, trains on CPU or GPU, checks exercises and records

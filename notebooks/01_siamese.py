@@ -31,7 +31,7 @@
 # **Time and hardware**: a full run takes 26 minutes on a 2-core Intel Xeon server CPU (12.4 of them train
 # the final model; a GPU is used without code changes); FAST mode takes about a minute.
 # A second run reloads the final model instead of training it again.
-# A class sitting in FAST mode: about 70 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 73 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: a Siamese network learns a metric on Omniglot that recognises characters of

@@ -29,7 +29,7 @@
 # **Prerequisites**: notebook 00; Gaussian densities, Bayes' rule, expectations.
 #
 # **Time and hardware**: about 20 s on a 2-core Intel Xeon server CPU (no GPU needed), about 15 s in FAST mode.
-# A class sitting in FAST mode: about 59 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 62 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: the identity log p(x) = ELBO + KL(q || p(z|x)), derived, then checked to
@@ -143,13 +143,13 @@ entropy = -(p_digit * p_digit.log()).sum()
 print(f"entropy of the MNIST label distribution: {entropy:.4f} nats (uniform over 10 classes: {math.log(10):.4f})")
 
 # %% [markdown]
-# **Exercise 1.** Write the KL divergence between two univariate Gaussians in closed form,
-# elementwise over tensors:
-#
-# $$\mathrm{KL}\big(\mathcal{N}(\mu_q, \sigma_q^2) \,\|\, \mathcal{N}(\mu_p, \sigma_p^2)\big)
-#   = \frac12\left(\log\frac{\sigma_p^2}{\sigma_q^2} + \frac{\sigma_q^2 + (\mu_q - \mu_p)^2}{\sigma_p^2} - 1\right).$$
-#
-# Variances come as log-variances (`logvar`), as they will from a neural network.
+# **Exercise 1 (a derivation).** Derive, on paper, the KL divergence between two univariate
+# Gaussians, $\mathrm{KL}\big(\mathcal{N}(\mu_q, \sigma_q^2) \,\|\, \mathcal{N}(\mu_p, \sigma_p^2)\big)$,
+# from the definition $\mathbb{E}_q[\log q(x) - \log p(x)]$: write out both log-densities and use
+# $\mathbb{E}_q[(x - \mu_q)^2] = \sigma_q^2$ and $\mathbb{E}_q[(x - \mu_p)^2] = \sigma_q^2 + (\mu_q - \mu_p)^2$.
+# Then write your closed form elementwise over tensors; variances come as log-variances (`logvar`),
+# as they will from a neural network. The check compares it with the course's version on many
+# random pairs, and the next section with a Monte Carlo estimate of the definition.
 
 # %%
 def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p):

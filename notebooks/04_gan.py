@@ -13,37 +13,29 @@
 # %% [markdown]
 # # 04 · Generative adversarial networks
 #
-# A VAE (notebook 03) learns a distribution by maximising a bound on its likelihood. Writing down
-# a likelihood for images is hard, and the VAE pays for its tractable one with blurry samples. A
-# **generative adversarial network** (Goodfellow et al. 2014) drops the likelihood altogether and
-# replaces it with a *two-sample test*: a discriminator $D$ learns to tell real images from
-# generated ones, and a generator $G$ learns to fool it. This notebook builds that game from the
-# ground up and measures, rather than asserts, what the lecture says about it: what the optimal
-# discriminator is, which divergence the game minimises, why the original generator loss
-# saturates, how GANs drop modes, and how to score generated digits.
+# A VAE (notebook 03) maximises a bound on the likelihood and pays for it with blurry samples. A
+# **generative adversarial network** (Goodfellow et al. 2014) drops the likelihood and replaces it
+# with a *two-sample test*: a discriminator $D$ learns to tell real images from generated ones, and
+# a generator $G$ learns to fool it. We build the game from the ground up and measure what the
+# lecture says about it.
 #
 # **Learning goals**
 # - read a two-sample test off a classifier's accuracy;
-# - derive the optimal discriminator $D^* = p_r / (p_r + p_g)$ and check it against a trained $D$;
-#   turn the GAN objective into $2\,\mathrm{JS} - \log 4$ and see why KL and JS treat dropped modes
-#   and "monsters" differently;
-# - write the discriminator loss and both generator losses, and measure what saturation does;
-# - measure mode collapse on 2-D mixtures with the protocol of the papers, and a fix that works;
-# - train a DCGAN on MNIST, score it with an offline classifier-based distance and catch a collapse
-#   with it (notebook 08 compares it with the VAE and tries the lecture's hybrids).
+# - derive $D^* = p_r / (p_r + p_g)$, check it against a trained $D$, and see the game minimise
+#   $2\,\mathrm{JS} - \log 4$; derive what KL and JS charge for a dropped mode;
+# - write the discriminator's and both generator losses, and measure what saturation does;
+# - measure mode collapse on 2-D mixtures with the papers' protocol, and a fix that works;
+# - train a DCGAN on MNIST, score it with the course's yardstick and catch a collapse with it.
 #
-# **Prerequisites**: notebook 03 (the VAE); convolutional networks; Adam.
+# **Prerequisites**: notebook 03; convolutional networks; Adam.
 #
-# **Time and hardware**: the recorded full run took 76 min on a 2-core server CPU (AMD EPYC): 25 min
-# for the 12 toy GANs, 24 min for the MNIST DCGAN; it also trained the VAE and the two hybrids that
-# notebook 08 now holds (10 min of 08's run), so expect about 65 min. A GPU is used without code
-# changes. FAST mode: about a minute. A second run reloads every trained model.
-# A class sitting in FAST mode: about 99 min (estimated: reading at 100 words a minute, code at
-# 25 lines a minute, 8 min per exercise, 4 per Think question).
+# **Time and hardware**: the recorded full run took 26 min on a 2-core server CPU (Intel Xeon):
+# 12 toy GANs 9 min, the MNIST DCGAN 10 min. A GPU needs no code change; FAST mode: about a
+# minute; a second run reloads every model. A class
+# sitting in FAST mode: about 86 min (estimated as in notebook 00).
 #
 # **What it shows**: a GAN as a learned two-sample test, why its losses saturate, how it drops modes
-# and how R1 recovers them, and a DCGAN on MNIST scored with the course's fixed yardstick. The
-# recording section at the end prints your numbers beside the course's recorded run.
+# and how R1 recovers them, and a DCGAN on the course's yardstick, beside the recorded run.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps and samples, same code and data.
@@ -57,7 +49,7 @@ SEEDS = 3
 LATENT = 64
 WIDTH = 64
 BATCH = 128
-GAN_STEPS = 11000
+GAN_STEPS = 5000
 LR = 2e-4
 # Samples per point of the curves during training (final scores always use the yardstick's 10,000).
 N_CURVE = 2000
@@ -87,15 +79,12 @@ data_name = "MNIST" if DATASET == "mnist" else "Fashion-MNIST"
 # ## 1. A two-sample test
 #
 # Given samples $x_1, \dots, x_n \sim P$ and $y_1, \dots, y_m \sim Q$, are $P$ and $Q$ the same
-# distribution? One answer, which scales to images: train a classifier to tell the $x$'s from the
-# $y$'s and measure its accuracy **on held-out samples**. About 50 % means the classifier found no
-# difference it could use (it is no proof that there is none: it may be too weak to see it);
-# clearly above 50 % means the distributions differ, and the further above, the easier to tell.
-#
-# We try it on real MNIST digits against two alternatives: other real digits (a disjoint part of
-# the training set), and
-# "pixel-shuffled" digits, where each pixel is copied from a different random training image: every
-# pixel has exactly its real distribution, only the dependence between pixels is gone.
+# distribution? An answer that scales to images: train a classifier to tell the $x$'s from the
+# $y$'s and measure its accuracy **on held-out samples**. About 50 % means it found no difference
+# it could use (no proof that there is none); clearly above 50 % means the distributions differ.
+# We test real MNIST digits against other real digits, and against "pixel-shuffled" digits, where
+# each pixel is copied from a different random training image: every pixel has its real
+# distribution, only the dependence between pixels is gone.
 
 # %%
 load = data.mnist if DATASET == "mnist" else data.fashion_mnist
@@ -145,17 +134,14 @@ accuracies = train.compute_or_load(
 acc_real, acc_shuffled = accuracies["real"], accuracies["shuffled"]
 print(f"real vs other real images:       held-out accuracy {acc_real:5.1f} %")
 print(f"real vs pixel-shuffled:          held-out accuracy {acc_shuffled:5.1f} %")
-fig, axes = plt.subplots(1, 2, figsize=(10, 1.6))
-plots.image_grid(x_test[:10], nrow=10, ax=axes[0], title="real")
-plots.image_grid(shuffled[:10], nrow=10, ax=axes[1], title="pixel-shuffled: every pixel's distribution is right")
+plots.image_grid(torch.cat([x_test[:10], shuffled[:10]]), nrow=10, title="real (top), pixel-shuffled (bottom)")
 plt.show()
 
 # %% [markdown]
 # The pixel-shuffled images fool any test that looks at one pixel at a time, and no classifier
-# that looks at the whole image. A GAN turns this around: the classifier becomes the
+# that sees the whole image. A GAN turns this around: the classifier becomes the
 # **discriminator** $D$, trained on real data against the **generator**'s samples $G(z)$,
-# $z \sim p(z)$, and $G$ is trained to bring $D$'s accuracy down to chance. The two alternate, a
-# Turing test with a learner on each side:
+# $z \sim p(z)$, and $G$ is trained to bring $D$'s accuracy down to chance:
 #
 # $$\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_r}[\log D(x)] + \mathbb{E}_{z \sim p(z)}[\log(1 - D(G(z)))].$$
 #
@@ -185,9 +171,8 @@ cases = [(torch.rand(50, generator=g, dtype=torch.float64), torch.rand(50, gener
 optimal_discriminator = checks.check_exercise("optimal_discriminator", optimal_discriminator, cases)
 
 # %% [markdown]
-# Now a real check: the data is a mixture of two Gaussians, the "generator" a wide Gaussian. We
-# train a small discriminator on samples of both by logistic regression (the $\max_D$ of $V$) and
-# compare it with $D^*$ on a grid.
+# Now a real check: data from two Gaussians, a wide Gaussian as "generator", and a small
+# discriminator trained on samples of both (the $\max_D$ of $V$), compared with $D^*$.
 
 # %%
 # a grid wide enough that both densities vanish at its ends (the integrals below need all the mass)
@@ -252,9 +237,8 @@ plt.show()
 # p_g}\Big]
 #   = \mathrm{KL}(p_r \,\|\, m) + \mathrm{KL}(p_g \,\|\, m) - \log 4 = 2\,\mathrm{JS}(p_r, p_g) - \log 4,$$
 #
-# with $m = (p_r + p_g)/2$. Against a perfect discriminator, the generator minimises the
-# Jensen-Shannon divergence, whose minimum $0$ is reached at $p_g = p_r$ (then $D^* = 1/2$ and
-# $V = -\log 4$). Numerically, on the grid:
+# with $m = (p_r + p_g)/2$: against a perfect discriminator the generator minimises the
+# Jensen-Shannon divergence, 0 at $p_g = p_r$. On the grid:
 
 # %%
 def integral(f):
@@ -280,11 +264,10 @@ print(f"2 JS - log 4    = {2 * js(p_r, p_g) - math.log(4):.6f}")
 # ### KL, reverse KL and JS: dropped modes against monsters
 #
 # Maximum likelihood minimises $\mathrm{KL}(p_r \,\|\, p_g) = \int p_r \log (p_r / p_g)$. Where
-# the data has mass and the model has none (a **dropped mode**) the integrand explodes; where the
-# model has mass and the data has none (a **monster**: a sample no real image looks like) it costs
-# nothing (Arjovsky & Bottou 2017). The reverse KL does the opposite. JS, what the GAN minimises,
-# is symmetric and bounded by $\log 2$. Two models of our bimodal data make it concrete: one drops
-# the left mode, the other covers both but puts 30 % of its mass between them.
+# the data has mass and the model none (a **dropped mode**) the integrand explodes; where the model
+# has mass and the data none (a **monster**) it costs nothing (Arjovsky & Bottou 2017). Reverse KL
+# does the opposite; JS is symmetric and bounded by $\log 2$. Two models of our data: one drops the
+# left mode, the other puts 30 % of its mass between the modes.
 
 # %%
 models = {
@@ -301,14 +284,42 @@ for name, parts in models.items():
 print(f"(JS is at most log 2 = {math.log(2):.3f})")
 
 # %% [markdown]
-# The table is the lecture's argument in numbers. Maximum likelihood (forward KL) charges the
-# dropped mode about 50 times more than the monsters (15.3 against 0.30 nats): a likelihood-trained
-# model spreads its mass to cover every mode, monsters included, which is one reason the VAE's
-# samples are blurry. Reverse KL ranks them the other way round (1.09 for the monsters, only
-# $-\log(1 - w) = \log 2 = 0.69$ for dropping the mode that held the mass $w = 1/2$: a dropped mode
-# costs $-\log(1 - w)$, which depends only on the mass it held, not on where it was). JS sits in between
-# and never exceeds $\log 2$: when two distributions barely overlap it saturates and gives no
-# direction, which is where notebook 06 picks up.
+# Forward KL charges the dropped mode far more than the monsters, so a likelihood-trained model
+# spreads its mass over every mode, monsters included (one reason the VAE blurs). Reverse KL ranks
+# them the other way round. JS never exceeds $\log 2$: when two distributions barely overlap it
+# saturates and gives no direction (notebook 06 picks up there).
+#
+# **Exercise 2 (a derivation).** A generator drops a mode holding the mass $w$ of the data and
+# keeps the other (non-overlapping) modes, rescaled by $1/(1 - w)$. On paper, derive its reverse
+# KL $\mathrm{KL}(p_g \,\|\, p_r)$ and its JS as functions of $w$ (split each integral into the
+# dropped mode and the rest; $m$ is $p_r / 2$ on the dropped mode, $p_r\,(2 - w) / (2(1 - w))$
+# elsewhere), then write `dropped_mode_divergences(w)`. Predict first: does the reverse KL depend
+# on where the mode was, or how wide?
+
+# %%
+def dropped_mode_divergences(w):
+    """Reverse KL and JS of a generator that drops a mode of mass w (a tensor): torch.stack([kl, js], -1)."""
+    ### BEGIN SOLUTION
+    reverse_kl = -torch.log1p(-w)
+    js_w = 0.5 * (w * math.log(2) + (1 - w) * torch.log(2 * (1 - w) / (2 - w)) + torch.log(2 / (2 - w)))
+    return torch.stack([reverse_kl, js_w], -1)
+    ### END SOLUTION
+
+
+# %%
+cases = [torch.tensor([0.05, 0.3, 0.5, 0.8], dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64)]
+dropped_mode_divergences = checks.check_exercise("dropped_mode_divergences", dropped_mode_divergences, cases)
+# the integrals on the grid: data with mass w on the left mode, a generator that keeps only the right one
+print(f"{'w':>5s} {'mode at, sd':>12s} {'reverse KL: yours, grid':>25s} {'JS: yours, grid':>18s}")
+for w, (where_at, sd) in zip((0.05, 0.3, 0.5, 0.5, 0.8), ((-2, 0.25), (-2, 0.25), (-2, 0.25), (-6, 0.5), (-2, 0.25))):
+    data_w, kept = mixture_pdf(grid_x, [(w, where_at, sd), (1 - w, 2.0, 0.25)]), normal_pdf(grid_x, 2.0, 0.25)
+    yours = dropped_mode_divergences(torch.tensor(w, dtype=torch.float64))
+    print(f"{w:5.2f} {where_at:6d}, {sd:4.2f} {yours[0]:12.4f} {kl(kept, data_w):8.4f} {yours[1]:9.4f} "
+          f"{js(data_w, kept):8.4f}")
+
+# %% [markdown]
+# The reverse KL of a dropped mode is $-\log(1 - w)$: only the mass dropped counts, not where
+# the mode was or how wide (the rows with $w = 0.5$ agree). JS grows from 0 to $\log 2$ with $w$.
 #
 # ## 3. The losses, and why the original generator loss saturates
 #
@@ -317,8 +328,17 @@ print(f"(JS is at most log 2 = {math.log(2):.3f})")
 # overflow, and the discriminator's loss $-V$ is the binary cross-entropy with label 1 for real
 # and 0 for generated samples.
 #
-# **Exercise 2.** Write the discriminator's loss from the logits of a real batch and of a
-# generated batch (each $(B,)$), averaged over each batch.
+# The generator's side of the game is to **minimise** $\mathbb{E}_z[\log(1 - D(G(z)))]$: the
+# *saturating* loss. Early in training $G$'s samples are poor, $D$ rejects them confidently,
+# $D(G(z)) \approx 0$, and $\log(1 - D)$ is flat there: its gradient with respect to the logit is
+# $-D$, nearly zero. The usual fix (Goodfellow et al. 2014, section 3) is to **minimise**
+# $-\mathbb{E}_z[\log D(G(z))]$ instead: the *non-saturating* loss, whose gradient with respect to
+# the logit is $-(1 - D)$, largest exactly when $D$ rejects the samples. Both have the same fixed
+# point ($D(G(z))$ pushed towards 1, i.e. $p_g$ towards $p_r$).
+#
+# **Exercise 3.** Write the discriminator's loss from the logits of a real batch and of a
+# generated batch (each $(B,)$, averaged over each batch), and both generator losses from the
+# logits of a generated batch.
 
 # %%
 def discriminator_loss(real_logits, fake_logits):
@@ -328,24 +348,6 @@ def discriminator_loss(real_logits, fake_logits):
     ### END SOLUTION
 
 
-# %%
-g = torch.Generator().manual_seed(1)
-cases = [(torch.randn(64, generator=g), torch.randn(64, generator=g)),
-         (40 * torch.randn(32, generator=g), 40 * torch.randn(16, generator=g))]  # saturated logits, two batch sizes
-discriminator_loss = checks.check_exercise("discriminator_loss", discriminator_loss, cases)
-
-# %% [markdown]
-# The generator's side of the game is to **minimise** $\mathbb{E}_z[\log(1 - D(G(z)))]$: the
-# *saturating* loss. Early in training $G$'s samples are poor, $D$ rejects them confidently,
-# $D(G(z)) \approx 0$, and $\log(1 - D)$ is flat there: its gradient with respect to the logit is
-# $-D$, nearly zero. The usual fix (Goodfellow et al. 2014, section 3) is to **minimise**
-# $-\mathbb{E}_z[\log D(G(z))]$ instead: the *non-saturating* loss, whose gradient with respect to
-# the logit is $-(1 - D)$, largest exactly when $D$ rejects the samples. Both have the same fixed
-# point ($D(G(z))$ pushed towards 1, i.e. $p_g$ towards $p_r$).
-#
-# **Exercise 3.** Write both generator losses from the logits of a generated batch.
-
-# %%
 def generator_loss_saturating(fake_logits):
     """E[log(1 - D(G(z)))], to minimise."""
     ### BEGIN SOLUTION
@@ -361,6 +363,10 @@ def generator_loss_nonsaturating(fake_logits):
 
 
 # %%
+g = torch.Generator().manual_seed(1)
+cases = [(torch.randn(64, generator=g), torch.randn(64, generator=g)),
+         (40 * torch.randn(32, generator=g), 40 * torch.randn(16, generator=g))]  # saturated logits, two batch sizes
+discriminator_loss = checks.check_exercise("discriminator_loss", discriminator_loss, cases)
 cases = [torch.randn(64, generator=g), 40 * torch.randn(16, generator=g)]
 generator_loss_saturating = checks.check_exercise("generator_loss_saturating", generator_loss_saturating,
                                                   cases)
@@ -368,11 +374,10 @@ generator_loss_nonsaturating = checks.check_exercise("generator_loss_nonsaturati
                                                      cases)
 
 # %% [markdown]
-# The lecture writes the replacement as $-\log((1 - D)/D)$. Since $\log((1 - D)/D) = -\ell$, that
-# expression is just $\ell$, and *minimising* it lowers $D(G(z))$: the wrong direction (a sign
-# slip in the slide). With the sign fixed, minimising $\log((1 - D)/D) = -\ell$ is a third loss,
-# the sum of the other two, with a gradient of $-1$ per logit whatever $D$ says. We check each
-# direction numerically: one gradient step on the logits of confidently rejected samples.
+# The slide writes the replacement as $-\log((1 - D)/D)$; that is just $\ell$, and minimising it
+# lowers $D(G(z))$: a sign slip. The standard form minimises $\log((1 - D)/D) = -\ell$, a third
+# loss (the sum of the other two) with gradient $-1$ per logit whatever $D$ says. One gradient step
+# on confidently rejected samples shows each direction:
 
 # %%
 losses = {
@@ -404,22 +409,17 @@ plt.show()
 # %% [markdown]
 # ### What saturation does to a real run
 #
-# The networks for MNIST follow DCGAN (Radford et al. 2016), scaled down for 28 x 28 images: the
-# generator maps 64 Gaussian noise numbers through a linear layer and two transposed convolutions
-# (with batch norm) to an image; the discriminator is two strided convolutions with LeakyReLU and a
-# linear layer. Adam with $\beta_1 = 0.5$, as in DCGAN. We train the same pair from the same start
-# with each loss for a few hundred steps, on several seeds, and watch two numbers: the mean
-# $D(G(z))$, and the norm of the gradient that reaches the generator's weights.
+# The MNIST networks follow DCGAN (Radford et al. 2016), scaled to 28 x 28: G maps 64 noise
+# numbers through a linear layer and two transposed convolutions (batch norm) to an image; D is two
+# strided convolutions and a linear layer; Adam with $\beta_1 = 0.5$. We train the same pair with
+# each loss for 200 steps on several seeds and watch the mean $D(G(z))$ and the norm of the
+# gradient reaching G's weights.
 
 # %%
-def new_pair(seed, latent=LATENT, width=WIDTH):
-    torch.manual_seed(seed)  # same initial weights for the same seed: the losses start equal
-    return gan.DCGenerator(latent, width).to(cfg.device), gan.DCDiscriminator(width).to(cfg.device)
-
-
 def early_run(loss_fn, seed, steps):
     """A short GAN run; returns per-step mean D(G(z)) and the generator's gradient norm."""
-    G, D = new_pair(seed)
+    torch.manual_seed(seed)  # same initial weights for the same seed: the losses start equal
+    G, D = gan.DCGenerator(LATENT, WIDTH).to(cfg.device), gan.DCDiscriminator(WIDTH).to(cfg.device)
     opt_g = torch.optim.Adam(G.parameters(), lr=LR, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=LR, betas=(0.5, 0.999))
     g = torch.Generator().manual_seed(seed)
@@ -441,7 +441,7 @@ def early_run(loss_fn, seed, steps):
     return np.array(d_fake), np.array(grad_norm)
 
 
-early_steps = cfg.scale(full=300, fast=20)
+early_steps = cfg.scale(full=200, fast=20)
 early = {}
 for (name, loss_fn), key in zip(list(losses.items())[:2], ("saturating", "nonsaturating")):
     def measure(loss_fn=loss_fn):
@@ -471,34 +471,23 @@ for name, (d_fake, grad_norm) in early.items():
           f"(seeds: {', '.join(f'{v:.3g}' for v in grad_norm[:, late].mean(1))})")
 
 # %% [markdown]
-# With the saturating loss, the gradient reaching $G$ shrinks with $D(G(z))$, so $G$ learns slowly
-# or not at all. How badly depends on the seed, which is why we run several: look for a seed where
-# $D$ wins outright and the generator's gradient falls by orders of magnitude (the course's
-# recorded run had one of three). The non-saturating loss keeps $D(G(z))$ in play and passes the
-# larger gradient on every seed. Every GAN below uses it.
+# With the saturating loss the gradient reaching $G$ shrinks with $D(G(z))$, so $G$ learns slowly
+# or not at all; how badly depends on the seed (look for one where $D$ wins outright). The
+# non-saturating loss passes the larger gradient on every seed. Every GAN below uses it.
 #
 # ## 4. Mode collapse on 2-D mixtures
 #
-# Images are too big to see a whole distribution at once; two dimensions are not. The standard
-# benchmarks of mode collapse (Metz et al. 2017; Srivastava et al. 2017, VEEGAN; Lin et al. 2018,
-# PacGAN) are mixtures of Gaussians with standard deviation $\sigma = 0.05$: 8 on a ring of radius 2,
-# and 25 on the grid $\{-4, -2, 0, 2, 4\}^2$. They are scored on 2,500 samples: a sample is **high
-# quality** if it lies within $3\sigma$ of its nearest mode, and a mode is **captured** if it is the
-# nearest mode of at least one high-quality sample (`toys.mode_report`). The published numbers on
-# the grid (VEEGAN, Table 1, 25 modes): GAN 3.3 modes and 0.5 % high quality, Unrolled GAN 23.6 and
-# 16 %, VEEGAN 24.6 and 40 %; PacGAN (Table 1): 23.8 modes and 91.3 % for PacGAN2, and its GAN
-# baseline 17.3 modes, 94.2 % (their GAN is better tuned than VEEGAN's).
-#
-# Two recipes, each on several seeds, written as data (`adversarial.Recipe`: the course keeps its
-# recipes in a registry, `adversarial.RECIPES`, which later notebooks and benchmarks refer to by name):
-# - **GAN** (`toy-gan`): the papers' plain setup: G and D with two hidden layers of 128 ReLU
-#   units, 256-d noise, Adam $10^{-4}$, $\beta_1 = 0.5$, batch 512;
-# - **GAN + R1** (`toy-r1`): the zero-centred gradient penalty $\frac{\gamma}{2}\mathbb{E}_{p_r}\|\nabla_x D(x)\|^2$
-#   added to D's loss (Mescheder et al. 2018, simplifying Roth et al. 2017's regulariser; notebook 05
-#   explains why it makes training converge),
-#   three hidden layers of 256 units, 2-d noise, a larger learning rate decayed to 0 along a cosine,
-#   the penalty applied every 4 steps with 4 times the weight to save time (lazy regularisation,
-#   Karras et al. 2020).
+# Two dimensions show a whole distribution at once. The standard tests of mode collapse (Metz et
+# al. 2017; VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018) are mixtures of Gaussians with
+# $\sigma = 0.05$: 8 on a ring, 25 on a grid. Of 2,500 samples, one is **high quality** within
+# $3\sigma$ of its nearest mode; a mode is **captured** if it is the nearest mode of a high-quality
+# sample (`toys.mode_report`). Published on the grid: GAN 3.3 modes, 0.5 % high quality, VEEGAN
+# 24.6 and 40 % (VEEGAN's Table 1); PacGAN2 23.8 and 91.3 %, a tuned GAN 17.3 and 94.2 % (PacGAN's
+# Table 1). Two recipes, written as data (`adversarial.Recipe`, registered by name):
+# - **GAN** (`toy-gan`): the papers' setup, two hidden layers of 128 units, 256-d noise, Adam $10^{-4}$;
+# - **GAN + R1** (`toy-r1`): the zero-centred penalty $\frac{\gamma}{2}\mathbb{E}_{p_r}\|\nabla_x D(x)\|^2$
+#   added to D's loss (Mescheder et al. 2018, simplifying Roth et al. 2017's regulariser; notebook
+#   05 shows why it converges), three layers of 256 units, 2-d noise, a cosine-decayed learning rate.
 #
 # The loop below is the whole algorithm: a step of D on a real and a generated batch, then a step
 # of G on the same generated batch, judged by the updated D.
@@ -508,8 +497,8 @@ mixtures = {"ring": toys.ring(8, sigma=0.05), "grid": toys.grid(25, sigma=0.05)}
 TOY_RECIPES = {"GAN": adversarial.recipe("toy-gan"), "GAN + R1": adversarial.recipe("toy-r1")}
 for name, r in TOY_RECIPES.items():
     print(f"{name}: {r.name}: {r.description}")
-# steps per run: the ring of 8 is learnt in half the steps of the grid of 25
-TOY_STEPS = {"ring": cfg.scale(full=10000, fast=200), "grid": cfg.scale(full=20000, fast=200)}
+# steps per run: the ring of 8 is learnt in fewer steps than the grid of 25
+TOY_STEPS = {"ring": cfg.scale(full=4000, fast=200), "grid": cfg.scale(full=10000, fast=200)}
 TOY_EVALS = 8  # scores logged this many times per run
 
 
@@ -535,7 +524,7 @@ def train_toy(mixture, r, seed, steps):
             z = torch.randn(r.batch, r.latent, generator=g)
             fake = G(z)
             loss_d = discriminator_loss(D(x).view(-1), D(fake.detach()).view(-1))
-            if r.penalty == "r1" and step % r.lazy == 0:  # lazy R1: every r.lazy steps, r.lazy times the weight
+            if r.penalty == "r1" and step % r.lazy == 0:  # lazy R1 (see the end of the notebook)
                 loss_d = loss_d + r.lazy * gan.r1_term(D, x, r.gamma)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -598,36 +587,25 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
 for name in TOY_RECIPES:
     for s in seeds:
         h = toy_runs[("grid", name, s)][2]
-        axes[0].plot(h.steps["modes"], h["modes"], color="C0" if name == "GAN" else "C1", alpha=0.7,
-                     label=name if s == SEED else None)
-        axes[1].plot(h.steps["high_quality"], h["high_quality"], color="C0" if name == "GAN" else "C1", alpha=0.7,
-                     label=name if s == SEED else None)
+        for ax, key in zip(axes, ("modes", "high_quality")):
+            ax.plot(h.steps[key], h[key], color="C0" if name == "GAN" else "C1", alpha=0.7,
+                    label=name if s == SEED else None)
 axes[0].set(xlabel="step", ylabel="modes captured (of 25)", title="grid of 25, every seed")
 axes[1].set(xlabel="step", ylabel="high-quality samples (%)")
 axes[0].legend()
 plt.show()
 
 # %% [markdown]
-# Read the two figures against the published tables (the recording section prints the course's
-# full run beside yours). A plain GAN collapses on the ring: its samples pile on one mode, or on
-# none (VEEGAN reports 1 mode of 8 for its GAN). On the grid it keeps more modes than that, but most
-# of its mass lies on lines *between* modes, monsters in the lecture's sense, and its mode count
-# goes up and down over training rather than settling; published plain GANs range from 3.3 modes
-# (VEEGAN's) to 17.3 (PacGAN's tuned one), which is why results on this task are reported over
-# seeds. GAN + R1 captures every mode on every seed with most samples near a mode, above the best
-# published figures we know (VEEGAN 24.6 modes / 40 %, PacGAN4 24.8 / 93.6 %). The recipe changes
-# more than the penalty (deeper nets, 2-d noise, a decayed learning rate), so
-# `benchmarks/gan_toys.py` runs the same recipe on the same engine with and without it: over 3
-# seeds of 20,000 steps, without R1 13.0 ± 3.6 of the 25 modes (sharp samples, collapsed); with it
-# 25 / 25 on every seed. R1 is what keeps every mode.
+# A plain GAN collapses on the ring. On the grid most of its mass lies *between* modes (monsters)
+# and its mode count goes up and down rather than settling. GAN + R1 captures every mode.
+# The recipe changes more than the penalty, so `benchmarks/gan_toys.py` runs it without R1: it
+# collapses (13.0 ± 3.6 of 25 modes over 3 seeds). R1 is what keeps every mode.
 #
 # ### One loop for the whole course
 #
-# From notebook 05 on, every GAN is trained by the course's engine, `adversarial.train_gan`: the
-# loop above, written once in the library with the options later notebooks need (other
-# objectives and penalties, several critic steps, an average of G, a time budget, snapshots of
-# long runs). It is the same algorithm: for the same recipe, seed and number of steps it ends with
-# the same weights as your loop, to the last bit (your loss functions plugged in):
+# From section 6 on, the course's engine `adversarial.train_gan` trains every GAN: the loop above
+# with the options later notebooks need (other objectives, penalties, averages of G, time
+# budgets). For the same recipe, seed and steps it ends with your loop's weights, to the last bit:
 
 # %%
 check_steps, check_seed = 40, 1
@@ -641,31 +619,26 @@ identical = [torch.equal(p, q) for part in ("G", "D")
 print(f"{check_recipe.label()}, seed {check_seed}: {sum(identical)} of {len(identical)} weight tensors of G and D "
       "identical between your loop and adversarial.train_gan")
 assert all(identical), "the lesson's loop and the engine disagree: see adversarial.train_gan's docstring for its order"
-#
+
+# %% [markdown]
 # ## 5. Measuring generated digits without Inception
 #
-# Image GANs are usually scored with the FID (Heusel et al. 2017): the Fréchet distance between
-# Gaussians fitted to Inception-v3 features of real and of generated images. Inception's weights
-# cannot be downloaded here and were never trained on digits, so the course uses the same recipe
-# with a **small digit classifier**, trained once on the MNIST training set (99 % test accuracy)
-# and shipped with the course, like FID's fixed Inception network: every notebook, deck and
-# benchmark reads the same features (`metrics.Yardstick`). For features with means $\mu_1, \mu_2$
-# and covariances $\Sigma_1, \Sigma_2$,
+# Image GANs are scored with the FID (Heusel et al. 2017): the Fréchet distance between Gaussians
+# fitted to Inception-v3 features of real and generated images. Inception cannot be downloaded
+# here and never saw digits, so the course uses a **small digit classifier** (99 % test accuracy),
+# shipped with the course like FID's fixed network: every notebook, deck and benchmark reads the
+# same features (`metrics.Yardstick`). For feature means $\mu_1, \mu_2$ and covariances $\Sigma_1, \Sigma_2$,
 #
 # $$d^2 = \|\mu_1 - \mu_2\|^2 + \mathrm{tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1\Sigma_2)^{1/2}\big).$$
 #
-# We call it the **classifier-Fréchet distance**. It is not FID, its numbers mean nothing next to
-# published FIDs, and it is only as good as the classifier's features. Two anchors make it
-# readable: the **floor**, the distance from 10,000 real training images to the 10,000 test images
-# (a generator cannot be expected to do better), and the classifier's view of the samples: the
-# histogram of predicted digits and its entropy (mode coverage; $\log 10 = 2.303$ nats when all
-# ten digits are equally frequent) and the mean confidence (blurry or monstrous digits get low values).
+# This **classifier-Fréchet distance** is not FID. Two anchors make it readable: the **floor**,
+# 10,000 real training images against the 10,000 test images, and the histogram of predicted
+# digits with its entropy ($\log 10 = 2.303$ nats for ten equally frequent digits).
 #
-# One pitfall decides how the distance must be used. It is computed from a *finite* sample, and
-# the estimate of $\Sigma$ from $n$ samples is noisy, which adds roughly $c / n$ to the distance:
-# the same real images score very differently at different $n$. Here is the floor against $n$,
-# next to an **unbiased** kernel distance (the squared MMD of the kernel inception distance,
-# Bińkowski et al. 2018, on the same features), whose level does not move with $n$:
+# One pitfall: the estimate of $\Sigma$ from $n$ samples is noisy, which adds roughly $c / n$ to
+# the distance, so the same real images score differently at different $n$. Here is the floor
+# against $n$, beside an **unbiased** kernel distance (the squared MMD of the kernel inception
+# distance, Bińkowski et al. 2018, on the same features), whose level does not move with $n$:
 
 # %%
 if DATASET == "mnist":
@@ -688,10 +661,9 @@ for n, fd, kd in zip(floor_curve["n"], floor_curve["frechet"], floor_curve["kern
     print(f"n = {n:6,}: classifier-Fréchet {fd:6.2f}   kernel distance {kd:+.4f}")
 
 # %% [markdown]
-# A distance at 2,000 samples divided by a floor at 5,000 mixes two units. So the course fixes
-# $n$: every reported distance compares **exactly 10,000** samples with the 10,000 test images,
-# printed beside the floor at the same $n$; curves during training, where 10,000 samples per point
-# cost too much, use the kernel distance of fewer samples and are never divided by the floor.
+# So the course fixes $n$: every reported distance compares **exactly 10,000** samples with the
+# 10,000 test images, beside the floor at the same $n$; curves during training use the kernel
+# distance of fewer samples, never divided by the floor.
 
 # %%
 n_curve = cfg.scale(full=N_CURVE, fast=500)
@@ -702,25 +674,23 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # %% [markdown]
 # ## 6. A DCGAN on MNIST
 #
-# The training step is the game of section 3 on real images: one step of D on a real and a
-# generated batch, then one step of G with the non-saturating loss. We also keep an exponential
-# moving average of G's weights (Yazıcı et al. 2019): the generator's weights keep circling
-# around a good solution (notebook 05 shows why), and their average sits closer to it; samples
-# and scores below come from the averaged generator. Every `eval_every` steps the training loop
-# measures the kernel distance of `N_CURVE` samples and keeps a row of 10 samples from fixed
-# noise, so we can watch training; at the end the yardstick scores 10,000 samples.
+# The networks of section 3 play the game on real images, trained by the engine with your loss
+# functions: the recipe `mnist-dcgan`, for `GAN_STEPS` of its 11,000 steps. One addition: a moving
+# average of G's weights (Yazıcı et al. 2019). The weights circle around a good solution (notebook
+# 05 shows why) and their average sits closer to it, so samples come from the averaged G. Eight
+# times the engine calls `curve` (the kernel distance of `N_CURVE` samples); at the end the
+# yardstick scores 10,000.
 
 # %%
-class GANRun(nn.Module):
-    """Everything a training run produces, saved as one checkpoint: G, D, the averaged G, and
-    the rows of samples kept during training (a buffer, so it is saved with the weights)."""
+dcgan = adversarial.recipe("mnist-dcgan").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
+                                               steps=cfg.scale(full=GAN_STEPS, fast=60))
+your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating)
+curve_z = torch.randn(n_curve, LATENT, generator=torch.Generator().manual_seed(2)).to(cfg.device)
 
-    def __init__(self, latent, width, snapshots, seed):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.G, self.D = gan.DCGenerator(latent, width), gan.DCDiscriminator(width)
-        self.G_ema = gan.EMA(self.G, 0.999).model
-        self.register_buffer("snapshots", torch.zeros(snapshots, 10, 1, 28, 28))
+
+def real_batch(n, g):
+    """n training images drawn with the generator g: (n, 1, 28, 28)."""
+    return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
 
 
 def generate(G, z):
@@ -729,61 +699,19 @@ def generate(G, z):
         return torch.cat([G(chunk) for chunk in z.split(1000)])
 
 
-def train_gan(run, steps, lr=LR, betas=(0.5, 0.999), freeze_d_after=None, seed=SEED, desc="GAN"):
-    """Non-saturating GAN training of run.G / run.D on x_train; returns the History.
-
-    freeze_d_after: stop updating D after that many steps (section 6's deliberately bad setting)."""
-    G, D = run.G, run.D
-    ema = gan.EMA(G, 0.999, average=run.G_ema)  # average into the module that gets saved
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-    g = torch.Generator().manual_seed(seed)
-    fixed_z = torch.randn(10, LATENT, generator=torch.Generator().manual_seed(1)).to(cfg.device)
-    curve_z = torch.randn(n_curve, LATENT, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-    n_snap = run.snapshots.shape[0]
-    eval_every = max(1, steps // n_snap)
-    history = train.History()
-
-    def step_fn(step):
-        x = x_train[torch.randint(len(x_train), (BATCH,), generator=g).to(cfg.device)]
-        z = torch.randn(BATCH, LATENT, generator=g).to(cfg.device)
-        fake = G(z)
-        loss_d = discriminator_loss(D(x).view(-1), D(fake.detach()).view(-1))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        if freeze_d_after is None or step < freeze_d_after:
-            opt_d.step()
-        loss_g = generator_loss_nonsaturating(D(fake).view(-1))  # the same G(z), judged by the updated D
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        ema.update()
-        if (step + 1) % eval_every == 0 and (step + 1) // eval_every <= n_snap:
-            with torch.no_grad():
-                run.snapshots[(step + 1) // eval_every - 1] = run.G_ema(fixed_z)
-            point = yardstick.curve_point(generate(run.G_ema, curve_z))
-            history.log(step + 1, kernel=point["kernel"], entropy=point["entropy"], classes=point["classes_present"])
-        return {"loss_d": loss_d, "loss_g": loss_g}
-
-    G.train(), D.train()
-    # the optimisers and g are handed to fit so that an interrupted run resumes where it stopped
-    return train.fit(step_fn, steps, log_every=50, desc=desc, history=history, optimizers=[opt_g, opt_d],
-                     generators=[g])
+def curve(nets):
+    """Scores during training, from n_curve samples of the averaged G: kernel distance, digit entropy."""
+    point = yardstick.curve_point(generate(adversarial.sampler(nets), curve_z))
+    return {"kernel": point["kernel"], "entropy": point["entropy"], "classes": point["classes_present"]}
 
 
-gan_steps = cfg.scale(full=GAN_STEPS, fast=60)
-SNAPSHOTS = 8
-run = GANRun(LATENT, WIDTH, SNAPSHOTS, SEED).to(cfg.device)
-gan_settings = {"latent": LATENT, "width": WIDTH, "batch": BATCH, "steps": gan_steps, "lr": LR, "ema": 0.999,
-                "n_curve": n_curve, "metric": "yardstick", "seed": SEED}
-gan_history = train.train_or_load("04_dcgan" + tag, run, lambda: train_gan(run, gan_steps), gan_settings,
-                                  generators=[cfg.generator])
-G_ema = run.G_ema.eval()
+nets, gan_history = adversarial.train_or_load("04_dcgan" + tag, dcgan, real_batch, SEED, cfg.device, losses=your_losses,
+                                              evaluate=curve, settings={"n_curve": n_curve, "metric": "yardstick"})
+G_ema = adversarial.sampler(nets).eval()
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
-plots.curves({"D": gan_history["loss_d"], "G": gan_history["loss_g"]},
-             {"D": gan_history.steps["loss_d"],
-              "G": gan_history.steps["loss_g"]}, ax=axes[0], ylabel="loss", title="losses")
+plots.curves({k: gan_history[f"loss_{k.lower()}"] for k in "DG"},
+             {k: gan_history.steps[f"loss_{k.lower()}"] for k in "DG"}, ax=axes[0], ylabel="loss", title="losses")
 axes[1].plot(gan_history.steps["kernel"], gan_history["kernel"], "o-")
 axes[1].set(xlabel="step", ylabel=f"kernel distance ({n_curve} samples)", yscale="log",
             title="distance to the test set")
@@ -793,13 +721,8 @@ axes[2].set(xlabel="step", ylabel="nats", title="entropy of the predicted digits
 axes[2].legend()
 plt.tight_layout()
 plt.show()
-snapshot_steps = [int(s) for s in gan_history.steps["kernel"]]
-plots.samples_over_training(dict(zip(snapshot_steps, run.snapshots[: len(snapshot_steps)].cpu())),
-                            title="the averaged generator, same 10 noise vectors, over training")
-plt.show()
-
-score_z = torch.randn(yardstick.n, LATENT,
-                      generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN is scored on it
+# every GAN of this notebook is scored on the same noise
+score_z = torch.randn(yardstick.n, LATENT, generator=torch.Generator().manual_seed(3)).to(cfg.device)
 gan_samples = generate(G_ema, score_z)
 gan_scores = yardstick.score(gan_samples)
 print(f"GAN ({gan_history.seconds:.0f} s of training): {yardstick.describe(gan_scores)}")
@@ -807,30 +730,8 @@ plots.image_grid(gan_samples[:64], nrow=16, title="samples of the averaged gener
 plt.show()
 
 # %% [markdown]
-# This run is the engine's registered recipe `mnist-dcgan` (the later notebooks train it at half
-# width), and your loop is the engine's loop here too: a few steps at width 8, both ways, end with
-# the same weights, averaged generator included:
-
-# %%
-check_run = GANRun(LATENT, 8, 1, check_seed).to(cfg.device)
-train_gan(check_run, 10, seed=check_seed, desc="your loop, width 8")
-check_recipe = adversarial.recipe("mnist-dcgan").with_(width=8, latent=LATENT, batch=BATCH, lr=LR, steps=10)
-engine = adversarial.build(check_recipe, check_seed, cfg.device)
-adversarial.train_gan(engine, lambda n, g: x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)],
-                      check_recipe, check_seed, progress=False,
-                      losses=adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating))
-pairs = ((check_run.G, engine["G"]), (check_run.D, engine["D"]), (check_run.G_ema, engine["G_ema"]))
-identical = [torch.equal(p, q) for mine, theirs in pairs
-             for p, q in zip(mine.state_dict().values(), theirs.state_dict().values())]
-print(f"{check_recipe.label()}, seed {check_seed}: {sum(identical)} of {len(identical)} tensors of G, D and the "
-      "averaged G "
-      "identical between your loop and adversarial.train_gan")
-assert all(identical), "the lesson's loop and the engine disagree: see adversarial.train_gan's docstring for its order"
-
-# %% [markdown]
-# The losses say little: the two players trade places and neither loss tracks image quality
-# (notebook 06 comes back to this). The distance does. A GAN has no encoder, so to explore its
-# latent space we walk between noise vectors: move the sliders to pick the two ends.
+# Neither loss tracks image quality (notebook 06 returns to this); the distance does. A GAN has
+# no encoder: explore its latent space by walking between noise vectors (the sliders pick the ends).
 
 # %%
 latent_bank = torch.randn(64, LATENT, generator=torch.Generator().manual_seed(4)).to(cfg.device)
@@ -839,46 +740,38 @@ widgets.latent_walk(lambda z: G_ema(z), latent_bank, steps=9)
 # %% [markdown]
 # ### A setting that collapses, and how the metric sees it
 #
-# The game only works while $D$ keeps learning. Against a *fixed* discriminator, the generator's
-# best move is to put all its mass on whatever images that $D$ rates most real: the textbook
-# mechanism of mode collapse. We stop updating $D$ halfway through a short run (its learning rate
-# set to 0), on several seeds. Each sample may still look like a digit; the histogram of
-# predicted digits shows the collapse.
+# Against a *fixed* discriminator, the generator's best move is to put all its mass on whatever
+# images $D$ rates most real: the textbook mechanism of mode collapse. We stop updating $D$ halfway
+# through a short run (`freeze_d_after`, at half width), on several seeds. Each sample may still
+# look like a digit; the histogram shows the collapse.
 
 # %%
 bad_steps = cfg.scale(full=1000, fast=30)
+frozen = dcgan.with_(width=WIDTH // 2, steps=bad_steps, freeze_d_after=bad_steps // 2)
 bad_reports = []
 for s in seeds:
-    bad_run = GANRun(LATENT, WIDTH, 4, s).to(cfg.device)
-    bad_settings = {**gan_settings, "steps": bad_steps, "freeze_d_after": bad_steps // 2, "seed": s}
-    h = train.train_or_load("04_dcgan_frozen_d" + tag, bad_run,
-                            lambda: train_gan(bad_run, bad_steps, freeze_d_after=bad_steps // 2, seed=s,
-                                              desc=f"D frozen halfway, seed {s}"),
-                            bad_settings, generators=[cfg.generator])
-    bad_samples = generate(bad_run.G_ema.eval(), score_z)
-    bad_reports.append((yardstick.score(bad_samples), bad_samples[:32].cpu(), h.seconds))
+    bad_nets, h = adversarial.train_or_load("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
+                                            losses=your_losses, desc=f"D frozen halfway, seed {s}")
+    bad_samples = generate(adversarial.sampler(bad_nets).eval(), score_z)
+    bad_reports.append((yardstick.score(bad_samples), bad_samples[:32].cpu()))
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 2.8))
-width = 0.8 / (1 + len(bad_reports))
-axes[0].bar(np.arange(10) - 0.4 + width / 2, gan_scores["histogram"], width, label="GAN (section 6, end)")
-for i, (s, _, _) in enumerate(bad_reports):
-    axes[0].bar(np.arange(10) - 0.4 + (i + 1.5) * width, s["histogram"], width,
-                label=f"D frozen halfway, seed {seeds[i]}")
+bars = [("GAN (section 6)", gan_scores)] + [(f"D frozen halfway, seed {s}", r[0]) for s, r in zip(seeds, bad_reports)]
+width = 0.8 / len(bars)
+for i, (label, scores) in enumerate(bars):
+    axes[0].bar(np.arange(10) - 0.4 + (i + 0.5) * width, scores["histogram"], width, label=label)
 axes[0].set(xticks=range(10), xlabel="predicted digit", ylabel="share of samples", title="what the classifier sees")
 axes[0].legend(fontsize="x-small")
 plots.image_grid(bad_reports[0][1], nrow=16, ax=axes[1], title=f"D frozen halfway, seed {seeds[0]}")
 plt.show()
-for s, (scores, _, seconds) in zip(seeds, bad_reports):
+for s, (scores, _) in zip(seeds, bad_reports):
     print(f"D frozen after {bad_steps // 2} of {bad_steps} steps, seed {s}: {yardstick.describe(scores)}")
 print(f"GAN of section 6 (D never frozen):       {yardstick.describe(gan_scores)}")
 
 # %% [markdown]
-# Compare the histograms: the generator chases what the frozen $D$ likes, and the entropy of the
-# predicted digits and the number of digits present show it, as the distance does.
-#
-# Notebook 08 puts this GAN's scale beside the VAE's: the same yardstick, the distance split into
-# what blur costs and what wrong shapes cost, and the lecture's two hybrids (the adversarial
-# auto-encoder and the VAE-GAN).
+# The generator chases what the frozen $D$ likes: the entropy of the predicted digits and the
+# digits present show it. Notebook 08 puts this GAN beside the VAE on the same yardstick and tries
+# the lecture's two hybrids.
 #
 # ## 7. Recording the results
 
@@ -903,7 +796,7 @@ record_file = results.record(
         f"{data_name} GAN: entropy of predicted digits (nats)": gan_scores["entropy"],
         f"{data_name} GAN: training time (s)": gan_history.seconds,
         f"{data_name} GAN with D frozen halfway: entropy, best seed (nats)":
-            max(s["entropy"] for s, _, _ in bad_reports),
+            max(s["entropy"] for s, _ in bad_reports),
     },
     cfg,
     paper={"grid of 25, GAN: modes (mean of seeds)": "3.3 (VEEGAN Table 1)",
@@ -928,53 +821,50 @@ record_file = results.record(
 # **Answers for instructors** (the solution build and the deck's speaker notes only;
 # the student build leaves them out)
 #
-# 1. No: a test that fails to tell two sets apart may simply be weak (a small classifier, few
-#    samples, short training). To make it more powerful: more samples, a stronger classifier (a
-#    convolutional net, or the yardstick's features), evaluation on held-out samples with a
-#    confidence interval, and several seeds. Only then does "indistinguishable" mean something.
-# 2. Where both densities are small: in the tails and between the modes. Few samples land there,
-#    so the cross-entropy barely depends on $D$'s values there and the network extrapolates; $D^*$
-#    is defined by a ratio of two tiny numbers and any value costs almost nothing.
-# 3. Its gradient with respect to the logit is the same for every sample, so the generator is
-#    pushed as hard at the equilibrium as far from it: nothing tells it to stop. With a constant
-#    step the samples overshoot and oscillate around the data (and samples that already fool $D$
-#    keep being pushed). The saturating and non-saturating losses both shrink their push as $D(G(z))$
-#    changes; this one never does.
-# 4. It keeps $D$ flat on the data. Near the equilibrium the generator is moved by $D$'s slope at
-#    the data, so a flat $D$ there stops the generator from being pushed past the data and damps
-#    the oscillation in which $G$ chases whichever mode $D$ currently favours (notebook 05: R1 adds
-#    $-\gamma$ to the Jacobian, which moves the eigenvalues inside the unit circle).
+# 1. No: the test may simply be weak (small classifier, few samples, short training). More
+#    samples, a stronger classifier (or the yardstick's features), held-out evaluation with a
+#    confidence interval and several seeds make "indistinguishable" mean something.
+# 2. Where both densities are small (tails, between the modes): few samples land there, so the
+#    loss barely depends on $D$ there and the network extrapolates; any value costs almost nothing.
+# 3. Its gradient per logit is the same for every sample, so G is pushed as hard at the
+#    equilibrium as far from it: samples overshoot and oscillate around the data. The other two
+#    losses shrink their push as $D(G(z))$ changes; this one never does.
+# 4. It keeps $D$ flat on the data. Near the equilibrium G is moved by $D$'s slope at the data,
+#    so a flat $D$ stops G being pushed past the data and damps the oscillation in which G chases
+#    whichever mode $D$ favours (notebook 05: R1 adds $-\gamma$ to the Jacobian, moving the
+#    eigenvalues inside the unit circle).
 
 # %% [markdown]
 # ## Summary
 #
-# - A GAN replaces the likelihood by a two-sample test that is learned: $D$ separates real from
-#   generated, $G$ fools $D$. Against the optimal $D^* = p_r/(p_r + p_g)$, the game minimises
-#   $2\,\mathrm{JS}(p_r, p_g) - \log 4$ (checked numerically).
-# - KL punishes dropped modes and forgives monsters; reverse KL does the opposite; JS is bounded.
-# - The minimax generator loss saturates when $D$ wins; the non-saturating loss fixes it (measured
-#   as gradient norms); the slide's $-\log((1 - D)/D)$ has its sign flipped.
-# - Plain GANs drop modes of simple 2-D mixtures; a zero-centred gradient penalty (R1) recovers all
-#   of them (measured over seeds, next to the published tables).
-# - On MNIST, a classifier-based Fréchet distance, its real-vs-real floor and the histogram of
-#   predicted digits tell sharpness and coverage apart; a collapsing setting is caught by the
-#   histogram. Notebook 08 compares the GAN with the VAE on the same scale.
+# - A GAN learns a two-sample test: $D$ separates real from generated, $G$ fools $D$. Against
+#   $D^* = p_r/(p_r + p_g)$ the game minimises $2\,\mathrm{JS}(p_r, p_g) - \log 4$.
+# - KL punishes dropped modes and forgives monsters; reverse KL charges a dropped mode only
+#   $-\log(1 - w)$; JS is bounded by $\log 2$.
+# - The minimax generator loss saturates when $D$ wins; the non-saturating loss does not (the
+#   slide's $-\log((1 - D)/D)$ has its sign flipped).
+# - Plain GANs drop modes of 2-D mixtures; R1 recovers all of them, over seeds.
+# - On MNIST, the classifier-Fréchet distance at a fixed $n$, its floor and the histogram of
+#   predicted digits tell sharpness and coverage apart and catch a collapse.
+#
+# ## How this notebook was made fast
+#
+# - Every training is saved under `COURSE_OUTPUT` with its settings; a second run reloads it.
+# - R1 is *lazy* in the toy recipe: every 4 steps with 4 times the weight (Karras et al. 2020).
+# - The DCGAN runs 5,000 of the recipe's 11,000 steps (`benchmarks/gan_mnist.py` runs them all),
+#   the collapse at half width; the toys 10,000 steps on the grid, 4,000 on the ring.
+# - `benchmarks/gan_throughput.py` measures the training loop's speed on your machine.
 #
 # ## Going further
 #
-# - `benchmarks/gan_toys.py` and `benchmarks/gan_mnist.py` run the recipes of sections 4 and 6 for
-#   longer and on more seeds; `benchmarks/gan_throughput.py` measures the training loop's speed.
-# - Run the notebook on Fashion-MNIST: set `DATASET = "fashion"` in the parameters cell (or
-#   `papermill -p DATASET fashion`). Every model, the classifier behind the metric included, is then
-#   trained on Fashion-MNIST and saved under names of its own; "digits" become the ten clothing
-#   classes. The recipes were tuned on MNIST, so expect to tune them.
-# - Notebook 05 explains, with two parameters, why GAN training oscillates and why R1 helps.
+# - `benchmarks/gan_toys.py` and `benchmarks/gan_mnist.py` run sections 4 and 6 longer, on more seeds.
+# - `DATASET = "fashion"` (or `papermill -p DATASET fashion`) runs everything on Fashion-MNIST,
+#   the metric's classifier included, under names of its own; expect to tune the recipes.
 #
 # ## References
 #
 # - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville, Bengio. Generative
 #   adversarial nets. NIPS 2014.
-# - Goodfellow. NIPS 2016 tutorial: generative adversarial networks. arXiv:1701.00160.
 # - Arjovsky, Bottou. Towards principled methods for training generative adversarial networks. ICLR 2017.
 # - Radford, Metz, Chintala. Unsupervised representation learning with deep convolutional GANs. ICLR 2016.
 # - Metz, Poole, Pfau, Sohl-Dickstein. Unrolled generative adversarial networks. ICLR 2017.
@@ -990,3 +880,4 @@ record_file = results.record(
 #   GAN training. ICLR 2019.
 # - Heusel, Ramsauer, Unterthiner, Nessler, Hochreiter. GANs trained by a two time-scale update rule
 #   converge to a local Nash equilibrium. NIPS 2017 (FID).
+# - Bińkowski, Sutherland, Arbel, Gretton. Demystifying MMD GANs. ICLR 2018 (kernel distance).

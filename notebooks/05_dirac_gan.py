@@ -16,37 +16,31 @@
 # > "Simple experiments, simple theorems are the building blocks that help us understand more
 # > complicated systems." (Ali Rahimi, NIPS 2017 Test of Time Award talk, quoted in the lecture)
 #
-# Notebook 04 trained GANs and watched them misbehave: the generator's samples kept moving, the
-# mode count rose and fell, and a gradient penalty (R1) fixed the 25-Gaussian grid. Mescheder,
-# Geiger & Nowozin (2018) explain why with a GAN that has **two parameters**: a generator that is
-# a single point $\theta$, a discriminator that is a line of slope $\psi$, and data at 0. Its
-# training can be drawn in the plane, its Jacobian computed by hand, and every popular fix judged
-# by two eigenvalues. This notebook rebuilds that analysis, checks every eigenvalue numerically
-# against its closed form, and then takes the one fix it recommends back to real training.
+# Notebook 04's GANs misbehaved: samples kept moving, the mode count rose and fell, and a gradient
+# penalty (R1) fixed the 25-Gaussian grid. Mescheder, Geiger & Nowozin (2018) explain why with a
+# GAN of **two parameters**: a generator that is a point $\theta$, a discriminator that is a line
+# of slope $\psi$, and data at 0. Its training can be drawn in the plane and every popular fix
+# judged by two eigenvalues. We rebuild that analysis, check every eigenvalue against its closed
+# form, and take the fix it recommends back to real training.
 #
 # **Learning goals**
 # - write the Dirac-GAN's gradient vector field and see it circle the equilibrium;
-# - tell continuous dynamics, simultaneous and alternating gradient descent apart by the
-#   eigenvalues of their Jacobians (imaginary axis, outside the unit circle, on it);
-# - judge WGAN weight clipping, WGAN-GP, instance noise, R1 / R2, consensus optimisation and
-#   extra discriminator steps by their eigenvalues and trajectories, and find the step size or
-#   weight that breaks a working method;
+# - tell continuous dynamics, simultaneous and alternating gradient descent apart by their
+#   Jacobians' eigenvalues;
+# - judge clipping, WGAN-GP, instance noise, R1 / R2, consensus optimisation and extra D steps by
+#   their eigenvalues, and find the step or weight that breaks a working method;
 # - add R1 to real GANs (the 25-Gaussian grid and MNIST) and measure what it does over seeds.
 #
-# **Prerequisites**: notebook 04 (the GAN losses, the mode counter and the classifier-Fréchet
-# distance, measured here with the course's fixed yardstick); eigenvalues of a 2 x 2 matrix;
-# complex numbers.
+# **Prerequisites**: notebook 04 (GAN losses, mode counter, yardstick); eigenvalues of a 2 x 2
+# matrix; complex numbers.
 #
-# **Time and hardware**: sections 1-4 take seconds on any laptop CPU. Section 5 trains 12 small
-# GANs: a full run took 13 min on a 2-core server CPU (AMD EPYC; 6 grid GANs: 6 min; 6 MNIST
-# GANs: 6 min). A GPU is used without code changes. FAST mode: about 30 s. A second run reloads
-# every trained model.
-# A class sitting in FAST mode: about 88 min (estimated: reading at 100 words a minute, code at
-# 25 lines a minute, 8 min per exercise, 4 per Think question).
+# **Time and hardware**: sections 1-4 take seconds. Section 5 trains 12 small GANs: a full run
+# took 13 min on a 2-core server CPU (AMD EPYC). A GPU is used without code changes. FAST mode:
+# about 30 s; a second run reloads every trained model. A class sitting in FAST mode: about
+# 90 min (estimated as in notebook 00).
 #
-# **What it shows**: why GAN training oscillates (the Dirac-GAN's eigenvalues, in closed form and
-# simulated), which fixes converge, and what R1 does in real training over seeds. The recording
-# section at the end prints your numbers beside the course's recorded run.
+# **What it shows**: why GAN training oscillates, which fixes converge, and what R1 does in real
+# training over seeds; your numbers are printed beside the recorded run's at the end.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps and seeds in section 5, same code and data.
@@ -143,13 +137,11 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Every stream line turns around the equilibrium (the red star): no arrow points *at* it. (Stream
-# lines show directions only, not speeds.) The GAN's and the WGAN's lines are circles; the NS-GAN's
-# bend away from circles where $\psi\theta < 0$ (upper left, lower right), where its generator's loss
-# differs most from the GAN's. This is the lecture's Figure 1 in two numbers: start with the
-# generator at $\theta = 1$ and a flat
-# discriminator. The discriminator's slope grows, pushing the generator to the data; when it
-# gets there ($\theta = 0$) the slope is at its largest and pushes it *past* the data, and so on.
+# Every stream line turns around the equilibrium (the red star): no arrow points *at* it. The
+# NS-GAN's lines bend where $\psi\theta < 0$, where its generator loss differs most from the GAN's.
+# This is the lecture's Figure 1 in two numbers: from $\theta = 1$ and a flat discriminator, the
+# slope grows and pushes the generator to the data; when it gets there the slope is at its largest
+# and pushes it *past* the data, and so on.
 
 # %%
 path = dynamics.trajectory(GAN, 1.0, 0.0, H, 1000, mode="alternating")
@@ -187,9 +179,8 @@ plt.show()
 #   with $\alpha = h f'(0)$ (times $\sqrt{n_d}$ with $n_d$ discriminator steps): for
 #   $\alpha \le 2$ they lie **on the unit circle**, so it neither converges nor escapes.
 #
-# A fixed point of an update is locally convergent when every eigenvalue of the update's
-# Jacobian has modulus below 1 (for the ODE: negative real part). We compute each Jacobian
-# numerically (central finite differences of one update, `dynamics.update_jacobian`) and compare.
+# An update converges locally when every eigenvalue of its Jacobian has modulus below 1 (the ODE:
+# negative real part). We compute each Jacobian by finite differences (`dynamics.update_jacobian`).
 
 # %%
 METHODS = {"continuous": dict(mode="continuous"), "simultaneous": dict(mode="simultaneous"),
@@ -222,19 +213,16 @@ for name, method in METHODS.items():
     assert np.allclose(lam, closed[name], atol=1e-6), name
 
 # %% [markdown]
-# (The eigenvalues of the continuous field are plotted on the same axes for comparison, but their
-# test is the imaginary axis, not the unit circle.) The picture matches the algebra: the
-# continuous path keeps its distance; simultaneous updates spiral out until the GAN's field
-# saturates far from the axes; alternating updates circle at the starting distance. Three facts
-# to keep from it:
+# (The continuous field's eigenvalues share the axes, but their test is the imaginary axis.) The
+# continuous path keeps its distance; simultaneous updates spiral out; alternating updates circle.
+# Three facts to keep:
 #
-# 1. Nothing in plain gradient descent pulls the pair *towards* the equilibrium: the field is a
-#    rotation there. A smaller step only slows the spiralling down.
-# 2. The WGAN's eigenvalues are the GAN's with $f'(0) = 1$ instead of $1/2$: the Wasserstein loss
-#    does not remove the rotation (the lecture's "cyclic behaviour for GAN and WGAN").
-# 3. On the unit circle the linearisation cannot decide; the neglected nonlinear terms do. The
-#    NS-GAN's alternating updates, for instance, creep inwards like $1/\sqrt{t}$, not at any linear
-#    rate (try it in section 4).
+# 1. Nothing in plain gradient descent pulls the pair *towards* the equilibrium; a smaller step
+#    only slows the spiral.
+# 2. The WGAN's eigenvalues are the GAN's with $f'(0) = 1$: the Wasserstein loss does not remove
+#    the rotation (the lecture's "cyclic behaviour for GAN and WGAN").
+# 3. On the unit circle the linearisation cannot decide; the nonlinear terms do (the NS-GAN's
+#    alternating updates creep inwards like $1/\sqrt{t}$; try it in section 4).
 #
 # ## 3. Fixes and non-fixes
 #
@@ -345,22 +333,19 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# (Eigenvalue panels: a zoom on $1 \pm 0.2$, the unit circle in grey.) The verdicts, in one line each:
+# (Eigenvalue panels: a zoom on $1 \pm 0.2$, the unit circle in grey.) The verdicts:
 #
-# - **WGAN + clipping**: inside the box nothing changes, so it keeps circling (the clip only
-#   bounds how far it goes). Not convergent.
-# - **WGAN-GP**: the penalty pulls $|\psi|$ to 1, not to 0, so the discriminator never goes flat
-#   and keeps pushing the generator; and it has no derivative at $\psi = 0$. Not convergent.
-# - **Instance noise**: adds $2 f''(0)\sigma^2 < 0$ to the GAN's Jacobian, so the eigenvalues move
-#   inside the circle. Convergent for the GAN, but slowly for small $\sigma$, and the noise also
-#   blurs what the generator is asked to match; for the WGAN $f'' = 0$ and it changes nothing.
-# - **R1 / R2**: the discriminator is pulled back to flat where the data (or the generator) is;
-#   $-\gamma$ on the diagonal moves the eigenvalues inside. Convergent, and the Dirac-GAN cannot
-#   tell R1 from R2 (the slope is the same everywhere).
-# - **Consensus optimisation**: $-\gamma f'(0)^2$ added to both eigenvalues. Convergent, at the
-#   cost of a second derivative per step.
-# - **More discriminator steps**: with alternating updates the eigenvalues stay on the circle.
-#   Not convergent.
+# - **WGAN + clipping**: inside the box nothing changes; it keeps circling. Not convergent.
+# - **WGAN-GP**: pulls $|\psi|$ to 1, not 0, so $D$ never goes flat and keeps pushing; no
+#   derivative at $\psi = 0$. Not convergent.
+# - **Instance noise**: adds $2 f''(0)\sigma^2 < 0$, moving the GAN's eigenvalues inside the
+#   circle. Convergent for the GAN, slowly for small $\sigma$, and it blurs the target; for the
+#   WGAN ($f'' = 0$) it changes nothing.
+# - **R1 / R2**: $-\gamma$ on the diagonal pulls $D$ back to flat. Convergent; the Dirac-GAN
+#   cannot tell R1 from R2.
+# - **Consensus optimisation**: $-\gamma f'(0)^2$ on both eigenvalues. Convergent, at the cost of
+#   a second derivative per step.
+# - **More discriminator steps**: the alternating eigenvalues stay on the circle. Not convergent.
 #
 # ### What breaks a convergent method
 #
@@ -399,17 +384,40 @@ print(f"fastest local rate on the grid: max|lambda| = {radius[best]:.3f} at gamm
       f"{steps_h[best[0]]:.2f}")
 
 # %% [markdown]
-# The fastest contraction sits where the two eigenvalues of $J$ meet, at $\gamma = 2 f'(0) = 1$ (critical
-# damping: both equal $-\gamma/2 = -1/2$), with the step $h = 2$ that sends $1 + h\lambda$ to 0.
-# Away from that point the rate degrades fast, and beyond the black line the same penalty diverges.
+# **Exercise 4 (an experiment).** Your learning rate $h$ is fixed; choose $\gamma$. Write
+# `fastest_gamma(a, h)`, the R1 weight whose updates contract fastest: search a fine grid with
+# your `r1_eigenvalues`, or reason from Exercise 2's roots. Then predict the distance after 60
+# updates from $(0.1, 0.1)$ at $h = 0.3$ (about $\max|\lambda|^{60}$ times the start) before the
+# cell after the check simulates your $\gamma$, a third of it and three times it.
+
+# %%
+def fastest_gamma(a, h):
+    """The R1 weight gamma > 0 with the smallest max |eigenvalue| of I + h J (a float)."""
+    ### BEGIN SOLUTION
+    grid = np.linspace(0.01, 10, 20_000)
+    return float(grid[np.argmin([np.abs(r1_eigenvalues(a, g_, h)).max() for g_ in grid])])
+    ### END SOLUTION
+
+
+# %%
+cases = [(0.5, 0.3), (0.5, 1.0), (1.0, 0.1)]  # (a, h): the GAN's f'(0) = 1/2 and the WGAN's 1
+fastest_gamma = checks.check_exercise("fastest_gamma", fastest_gamma, cases, atol=0.01)
+h_exp, start = 0.3, np.hypot(0.1, 0.1)
+for g_ in (fastest_gamma(0.5, h_exp) / 3, fastest_gamma(0.5, h_exp), 3 * fastest_gamma(0.5, h_exp)):
+    rho = np.abs(dynamics.eigenvalues_r1(0.5, g_, h_exp)).max()
+    measured = dynamics.distance(dynamics.trajectory(GAN, 0.1, 0.1, h_exp, 60, dynamics.R1(g_)))[-1]
+    print(f"gamma {g_:5.2f}: max|lambda| {rho:.3f}, predicted distance {start * rho**60:.2e}, simulated {measured:.2e}")
+
+# %% [markdown]
+# The fastest contraction sits where the two eigenvalues of $J$ meet, $\gamma = 2 f'(0) = 1$ (critical
+# damping), for every step that converges at all; weaker, the rotation wins; stronger, one eigenvalue
+# creeps to 0. Beyond the black line the same penalty diverges.
 #
 # ## 4. Explore
 #
-# Pick an objective, a regulariser and its weight ($\gamma$; $\sigma$ for instance noise; $c$ for
-# clipping), the step size, simultaneous or alternating updates, discriminator steps per
-# generator step, the number of updates and the start. The explorer redraws the trajectory on
-# the (normalised) field, the distance to the equilibrium, and the eigenvalues of one update at
-# $(0, 0)$ with the unit circle. Things to try: R1 with $\gamma = 0.01$ at $h = 0.1$ (it diverges:
+# Pick an objective, a regulariser and its weight, the step, the update, D steps per G step, the
+# number of updates and the start; the explorer redraws the trajectory, the distance to the
+# equilibrium and the eigenvalues of one update. Things to try: R1 with $\gamma = 0.01$ at $h = 0.1$ (it diverges:
 # section 3 says $h$ must stay below $\gamma / f'(0)^2 = 0.04$), then at $h = 0.03$ (it creeps in);
 # R1 with $\gamma = 10$ and $h = 0.3$; instance noise on the WGAN; the NS-GAN with alternating
 # updates and 3,000 steps; WGAN-GP from $(0.05, 0.05)$. Where no widget front end runs, the current
@@ -426,12 +434,11 @@ print(f"one redraw: {1000 * explorer.seconds:.0f} ms (benchmarks/dirac_widget.py
 # %% [markdown]
 # ## 5. Back to real GANs: R1 on the 25-Gaussian grid and on MNIST
 #
-# In a real GAN the discriminator's "slope at the data" is $\nabla_x D(x)$ at real points $x$, and
-# R1 penalises exactly that, $\frac{\gamma}{2}\mathbb{E}_{p_\mathcal{D}}\lVert\nabla_x D(x)\rVert^2$
-# (Mescheder et al. 2018, eq. 9), which in the Dirac-GAN is $\frac{\gamma}{2}\psi^2$. The paper proves
-# local convergence with it for general GANs near an equilibrium where the generator matches the data.
-# R1 simplifies the regulariser of Roth et al. (2017), who penalised the discriminator's gradient
-# on real and generated data weighted by $(1 - D)^2$ and $D^2$; R1 keeps only the real-data term, unweighted.
+# In a real GAN the "slope at the data" is $\nabla_x D(x)$ at real points, and R1 penalises it,
+# $\frac{\gamma}{2}\mathbb{E}_{p_\mathcal{D}}\lVert\nabla_x D(x)\rVert^2$ (Mescheder et al. 2018, eq. 9;
+# $\frac{\gamma}{2}\psi^2$ in the Dirac-GAN), with a proof of local convergence for general GANs. It
+# simplifies Roth et al. (2017), who penalised the gradient on real and generated data weighted by
+# $(1 - D)^2$ and $D^2$; R1 keeps the real-data term, unweighted.
 #
 # **Exercise 3.** Write the R1 term for a discriminator `D` (a module returning logits, one per
 # sample) and a real batch `x`: $\frac{\gamma}{2}$ times the batch mean of $\lVert\nabla_x D(x)\rVert^2$
@@ -461,21 +468,15 @@ assert r1_term(D_check, torch.randn(3, 2, dtype=torch.float64), 1.0).requires_gr
     "the R1 term must carry a graph back to D"
 
 # %% [markdown]
-# The course's training engine, `adversarial.train_gan`, runs notebook 04's loop for both tasks: a
-# step of $D$ on its GAN loss plus **your** `r1_term`, then a step of $G$ with the non-saturating
-# loss on the same generated batch. Its recipes are data (`adversarial.RECIPES`), so each run below
-# names the recipe it used. Every `evals`-th of the run it scores the generator and measures the
-# discriminator's slope at the data, $\mathbb{E}\lVert\nabla_x D(x)\rVert$ on 256 fixed real points:
-# the $|\psi|$ of the Dirac-GAN. Each setting runs with $\gamma = 0$ and with R1, on several seeds,
-# everything else equal.
+# The course's engine, `adversarial.train_gan`, runs notebook 04's loop with **your** `r1_term`
+# added to D's loss. A few times per run it scores the generator and measures the discriminator's
+# slope at the data, $\mathbb{E}\lVert\nabla_x D(x)\rVert$ on 256 fixed real points: the $|\psi|$
+# of the Dirac-GAN. Each setting runs with $\gamma = 0$ and with R1, on several seeds, all else equal.
 #
-# - **Grid of 25**: recipe `toy-r1` (notebook 04's "GAN + R1", shorter): G and D with 3 hidden
-#   layers of 256, 2-d noise, Adam $5\cdot10^{-4}$ decayed to 0 along a cosine, betas (0.5, 0.9),
-#   batch 256; R1 every 4 steps with 4 times the weight (lazy R1, Karras et al. 2020); scored with
-#   notebook 04's mode counter on 2,500 samples.
-# - **MNIST**: recipe `mnist-dcgan` at half its width, batch 64, without the average of G; R1 at
-#   every step. During training: the unbiased kernel distance of 2,000 samples and the entropy of
-#   the predicted digits; at the end: the course's yardstick, 10,000 samples against the test set.
+# - **Grid of 25**: recipe `toy-r1` (notebook 04's "GAN + R1", shorter), scored with the mode
+#   counter on 2,500 samples.
+# - **MNIST**: recipe `mnist-dcgan` at half width, batch 64, without the average of G; R1 at every
+#   step; curves from the kernel distance of 2,000 samples, final scores on the yardstick.
 
 # %%
 def slope(D, x):
@@ -628,24 +629,11 @@ for g_ in (0.0, GAMMA_MNIST):
           f"digits {results.spread(t['classes_present'])}, entropy {results.spread(t['entropy'])}")
 
 # %% [markdown]
-# What our full run measured (3 seeds each; your numbers after a full run are printed above):
-#
-# - **Grid of 25, 6,000 steps**: without R1, 18.0 ± 1.7 modes; with R1, 25 / 25 on every seed.
-#   The share of high-quality samples was similar (82 ± 4 % without, 79 ± 11 % with R1; 97 % after
-#   notebook 04's 20,000 steps). The discriminator's slope at the data was 8.4 ± 1.8 without the
-#   penalty and 0.39 ± 0.30 with it.
-# - **MNIST, 1,500 steps**: R1 did *not* make samples sharper: on the course's yardstick
-#   (10,000 samples, floor 3.92) the classifier-Fréchet distance was 287 ± 36 without (73 ± 9
-#   times the floor) and 303 ± 87 with R1 (77 ± 22 times): the same within the spread of seeds.
-#   The digit histogram was a little more even with R1 (entropy 2.17 ± 0.02 against
-#   2.06 ± 0.07 nats). The slope at the data: 15.1 ± 7.2 without, 0.07 ± 0.02 with R1. A run cost
-#   33 % more (69 s against 52 s): the penalty needs a second backward pass.
-#
-# So the Dirac-GAN's picture carries over where it can be seen: without the penalty the
-# discriminator grows steep at the data and the generator keeps being pushed around; with it the
-# discriminator stays nearly flat there and every mode of the grid is kept. What the penalty buys
-# on MNIST in a short run is a slightly more even coverage, not sharper digits; the paper's claim
-# is about convergence near an equilibrium, which 1,500 steps do not reach.
+# Read the numbers against the Dirac-GAN. Without the penalty the discriminator grows steep at the
+# data (a large $|\psi|$, which pushes even a generator already there) and the grid's mode count
+# wanders; with R1 the slope stays near zero and every mode is kept. On MNIST a short run with R1
+# evens the coverage a little but does not sharpen the digits, within the spread over seeds: the
+# paper's claim is about convergence near an equilibrium, which 1,500 steps do not reach.
 
 # %% [markdown]
 # ## 6. Recording the results
@@ -696,31 +684,22 @@ record_file = results.record(
 # 3. Alternating updates keep the eigenvalues on the unit circle, yet the NS-GAN's alternating
 #    trajectory slowly approaches the equilibrium. What does the linearisation leave out?
 # 4. Instance noise converges for the GAN but not the WGAN. Which property of $f$ does it use?
-# 5. In section 5 the discriminator's slope at the data behaves differently with and without R1.
-#    Which Dirac-GAN quantity is it, and what does its size say about how hard $D$ pushes $G$?
 
 # %% [markdown] tags=["answers"]
 # **Answers for instructors** (the solution build and the deck's speaker notes only;
 # the student build leaves them out)
 #
-# 1. R1 keeps $D$ flat where the data is. At the equilibrium the generator's distribution is the
-#    data, so $D$'s slope at the data is exactly the force on the generator there: if it is not zero,
-#    the generator is pushed off the data and the equilibrium is not a resting point. R2 acts where
-#    the generator currently is, the same place only once training has converged.
-# 2. In the Dirac-GAN the discriminator's slope is $\psi$. R1, $\frac{\gamma}{2}\psi^2$, pulls
-#    $\psi$ to 0, which is where the equilibrium is: it adds damping and the spiral converges. The
-#    one-centred penalty, $\frac{\gamma}{2}(|\psi| - 1)^2$, pulls $|\psi|$ to 1 even when the
-#    generator sits on the data, so $D$ keeps a slope, keeps pushing, and there is no equilibrium
-#    at $(0, 0)$ to converge to (the penalty is not even differentiable at $\psi = 0$).
-# 3. The terms beyond first order: the curvature $f''(0)$ of the loss and higher-order terms of the
-#    field. On the unit circle the linear part neither grows nor shrinks the distance, so these
-#    neglected terms decide, and for the NS-GAN they make it creep inwards like $1/\sqrt{t}$.
-# 4. The curvature of $f$: noise adds $2 f''(0)\sigma^2$ to the $\psi$ entry of the Jacobian. The
-#    GAN's $f(t) = -\log(1 + e^{-t})$ has $f''(0) = -1/4 < 0$, which damps; the WGAN's $f(t) = t$ is
-#    linear, $f''(0) = 0$, so noise changes nothing.
-# 5. It is $|\psi|$, the size of $\nabla_x D$ at real points. It sets how hard $D$ pushes the
-#    generator: a large slope at the data means that a generator already on the data is still
-#    pushed off it, the start of an oscillation; R1 keeps it small.
+# 1. R1. At the equilibrium the generator's distribution is the data, so $D$'s slope at the data
+#    is the force on the generator there: if it is not zero, the generator is pushed off the data.
+#    R2 acts where the generator is, the same place only once training has converged.
+# 2. R1, $\frac{\gamma}{2}\psi^2$, pulls $\psi$ to 0, where the equilibrium is: it damps the
+#    spiral. The one-centred $\frac{\gamma}{2}(|\psi| - 1)^2$ pulls $|\psi|$ to 1 even with the
+#    generator on the data, so $D$ keeps pushing and $(0, 0)$ is no resting point (the penalty is
+#    not even differentiable at $\psi = 0$).
+# 3. The terms beyond first order (the loss's curvature and higher). On the unit circle the linear
+#    part neither grows nor shrinks the distance, so they decide: the NS-GAN creeps in like $1/\sqrt{t}$.
+# 4. The curvature of $f$: noise adds $2 f''(0)\sigma^2$ to the Jacobian's $\psi$ entry; the GAN has
+#    $f''(0) = -1/4$, which damps; the WGAN's $f(t) = t$ has $f''(0) = 0$.
 
 # %% [markdown]
 # ## Summary
@@ -734,18 +713,21 @@ record_file = results.record(
 # - WGAN clipping and WGAN-GP do not converge; instance noise (for the GAN), R1 / R2 and consensus
 #   optimisation do, by adding a negative real part. A step size or weight too large undoes it.
 # - Every eigenvalue was computed from one update numerically and checked against its closed form.
-# - The same R1 term in real training keeps the discriminator flat at the data (slope 0.07 against
-#   15 on MNIST); on the 25-Gaussian grid it keeps all 25 modes where the plain GAN's count
-#   wanders around 17; on MNIST, in 1,500 steps, it does not sharpen the digits (section 5).
+# - The same R1 term in real training keeps the discriminator flat at the data; on the grid it
+#   keeps every mode where the plain GAN's count wanders; on MNIST, in a short run, it does not
+#   sharpen the digits.
 #
 # ## Going further
 #
+# - Mescheder et al. (2018), section 4, extend the proof for R1 / R2 to general GANs near an
+#   equilibrium; their code, GAN_stability, trains image GANs with R1 at $\gamma = 10$.
+# - Notebook 06 takes up the Wasserstein GAN and the penalty the Dirac-GAN found wanting.
+#
+# ## How this notebook was made fast
+#
+# - The toy recipe applies R1 lazily, every 4 steps with 4 times the weight (Karras et al. 2020).
+# - Every trained model is saved under `COURSE_OUTPUT` by its settings; a second run reloads it.
 # - `benchmarks/dirac_widget.py` measures the explorer's redraw time for every control.
-# - Mescheder et al. (2018), section 4, extend the convergence proof for R1 / R2 to general GANs
-#   near an equilibrium where generator and data distributions match; their reference code,
-#   GAN_stability, trains image GANs with R1 at $\gamma = 10$.
-# - Notebook 06 takes up the Wasserstein GAN, whose critic is constrained by clipping or by the
-#   gradient penalty that the Dirac-GAN found wanting here.
 #
 # ## References
 #

@@ -17,38 +17,31 @@
 # > line up, a perfect discriminator exists, and "this is the end of optimisation". (the lecture,
 # > after Arjovsky & Bottou 2017)
 #
-# Notebook 04's discriminator estimates the Jensen-Shannon divergence; notebook 05 showed that its
-# training circles the equilibrium. This notebook looks at the other complaint about the original
-# GAN, the one that led to the Wasserstein GAN: when the two distributions do not overlap, the
-# divergence the discriminator measures is flat, and the generator learns nothing from it. The
-# Wasserstein-1 distance changes smoothly in the same situation, and a 1-Lipschitz **critic**
-# estimates it (Arjovsky, Chintala & Bottou 2017). Keeping the critic 1-Lipschitz is the hard
-# part: weight clipping, the first answer, has problems of its own (Gulrajani et al. 2017), and
-# the gradient penalty replaced it. We measure each claim: on distributions with disjoint
-# supports, on the toy mixtures of notebook 04, and on MNIST, over several seeds.
+# Notebook 05 showed GAN training circling its equilibrium. The other complaint led to the
+# Wasserstein GAN: when the two distributions do not overlap, the Jensen-Shannon divergence of
+# notebook 04 is flat and the generator learns nothing from it.
+# The Wasserstein-1 distance changes smoothly there, and a 1-Lipschitz **critic** estimates it
+# (Arjovsky, Chintala & Bottou 2017). Keeping the critic 1-Lipschitz is the hard part: weight
+# clipping has problems of its own, and the gradient penalty replaced it (Gulrajani et al. 2017).
 #
 # **Learning goals**
-# - see why the JS divergence and a perfect discriminator give the generator no gradient on
-#   disjoint supports, while $W_1$ does; compute $W_1$ exactly in 1-D and compare a trained
-#   critic's estimate with it (Kantorovich-Rubinstein duality);
-# - show what weight clipping does to a critic: weights piled at $\pm c$, gradients that explode
-#   or vanish with depth, a critic too simple for the data;
-# - write the gradient penalty (checked against finite differences) and train WGAN-GP, WGAN with
-#   clipping, the GAN and the GAN with R1 side by side on the ring of 8, the grid of 25 and MNIST;
-# - check whether the critic's loss tracks sample quality during training (the GAN's does not).
+# - see why JS gives no gradient on disjoint supports while $W_1$ does; derive the optimal 1-D
+#   critic and compare a trained one with it;
+# - show what weight clipping does to a critic (weights at $\pm c$, exploding or vanishing
+#   gradients, a critic too simple for the data);
+# - write the gradient penalty and train WGAN-GP, WGAN with clipping, the GAN and the GAN with R1
+#   side by side on the toy mixtures and MNIST;
+# - check whether the critic's loss tracks sample quality.
 #
-# **Prerequisites**: notebook 04 (GAN losses, the mode counter, the classifier-Fréchet metric),
-# notebook 05 (R1, the Dirac-GAN); the Lipschitz condition; sorting.
+# **Prerequisites**: notebooks 04 and 05; the Lipschitz condition; sorting.
 #
-# **Time and hardware**: a full run took 24 min on a 2-core server CPU (sections 1-2: under 2
-# min; 21 toy GANs: 12 min; 9 MNIST GANs: 10 min, scored with the course's fixed yardstick). A GPU
-# is used without code changes. FAST mode: about a minute. A second run reloads every trained model.
-# A class sitting in FAST mode: about 94 min (estimated: reading at 100 words a minute, code at
-# 25 lines a minute, 8 min per exercise, 4 per Think question).
+# **Time and hardware**: a full run took 21 min on a 2-core server CPU (Intel Xeon; 21 toy GANs:
+# 10 min; 9 MNIST GANs: 9 min). A GPU is used without code changes. FAST mode: about a minute; a second
+# run reloads every trained model. A class sitting in FAST mode: about 90 min (estimated as
+# in notebook 00).
 #
-# **What it shows**: why JS gives no gradient on disjoint supports and a Wasserstein critic does,
-# why weight clipping fails and the gradient penalty works, on toys and on MNIST over seeds. The
-# recording section at the end prints your numbers beside the course's recorded run.
+# **What it shows**: why a Wasserstein critic gives a gradient where JS does not, and why the
+# gradient penalty works where clipping fails; your numbers beside the recorded run's at the end.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps and one seed, same code and data.
@@ -94,16 +87,13 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # %% [markdown]
 # ## 1. When the supports do not overlap
 #
-# Take the simplest pair of distributions that do not overlap: in the plane, the real data lie on
-# the vertical segment $\{(0, y): 0 \le y \le 1\}$ and the generator's samples on the parallel
-# segment $\{(\theta, y)\}$, $y$ uniform on both (Arjovsky et al. 2017, Example 1). For every
-# $\theta \neq 0$:
+# The simplest pair that does not overlap: real data on the segment $\{(0, y): 0 \le y \le 1\}$,
+# generated samples on $\{(\theta, y)\}$, $y$ uniform on both (Arjovsky et al. 2017, Example 1).
+# For every $\theta \neq 0$:
 #
-# - the supports are disjoint, so $\mathrm{JS}(P_r, P_\theta) = \log 2$ and KL is infinite,
-#   whatever the distance between them: the divergence is flat in $\theta$;
-# - a discriminator can be perfect ($D = 1$ on the real segment, $0$ on the other), and then the
-#   generator's minimax loss $\mathbb{E}\log(1 - D(G(z)))$ is flat around its samples: its gradient
-#   with respect to $\theta$ vanishes;
+# - the supports are disjoint, so $\mathrm{JS} = \log 2$ and KL is infinite whatever the distance;
+# - a discriminator can be perfect, and then the minimax generator loss is flat around the
+#   generated samples: no gradient with respect to $\theta$;
 # - the Wasserstein-1 distance, the cost of the cheapest way to move one distribution onto the
 #   other, is $W_1 = |\theta|$: it shrinks smoothly as the generator approaches.
 #
@@ -112,12 +102,11 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # $$W_1(P_r, P_\theta) = \sup_{\lVert f \rVert_L \le 1} \mathbb{E}_{x \sim P_r} f(x) - \mathbb{E}_{x \sim P_\theta}
 # f(x),$$
 #
-# so a network $f$ kept 1-Lipschitz (a **critic**: it outputs scores, not probabilities) and
-# trained to maximise the difference estimates $W_1$, and the generator can descend it. (The
-# lecture writes the game as $\min_G \max_D \mathbb{E}_{P_g} D(x) - \mathbb{E}_{P_r} D(x) = \min_G W(P_r, P_g)$:
-# the same thing with $D = -f$.) For each
-# $\theta$ we train, from scratch, a GAN discriminator and a WGAN-GP critic (section 3 explains the
-# penalty) to separate the two segments, and then ask each how the generator should move.
+# so a network $f$ kept 1-Lipschitz (a **critic**: scores, not probabilities) and trained to
+# maximise the difference estimates $W_1$, and the generator can descend it. (The lecture's
+# $\min_G \max_D \mathbb{E}_{P_g} D(x) - \mathbb{E}_{P_r} D(x)$ is the same with $D = -f$.) For each
+# $\theta$ we train a GAN discriminator and a WGAN-GP critic (section 3) from scratch, then ask
+# each how the generator should move.
 
 # %%
 segments = toys.segments  # n real points (0, y) and n generated ones (theta, y), y ~ U[0, 1]
@@ -135,10 +124,8 @@ probe_recipes = {
 
 
 def probe(theta, kind, steps, seed=0, record_every=0):
-    """Train a discriminator ("gan") or a WGAN-GP critic ("critic") on the two segments for `steps`
-    steps, then return, on fresh samples: the JS estimate log 2 - loss_D / 2 (gan) or the W1
-    estimate E_r f - E_theta f (critic), and |d loss_G / d theta| for the generator's losses.
-    record_every: also return {loss name: (steps, |d loss_G / d theta|)} measured during training."""
+    """Train a discriminator ("gan": JS estimate log 2 - loss_D / 2) or a WGAN-GP critic (W1 estimate) on
+    the segments; return the estimate, |d loss_G / d theta| per generator loss, and every record_every steps a trace."""
     D = train.seeded(seed, lambda: gan.mlp(2, 1, 64, 2))
 
     def generator_gradients(D):
@@ -193,18 +180,14 @@ for t, p_gan, p_critic, w in zip(thetas, probes["gan"], probes["critic"], exact)
 print(f"log 2 = {math.log(2):.4f}")
 
 # %% [markdown]
-# The discriminators are perfect: their estimate of JS is $\log 2$ at every distance, so the
-# divergence says nothing about how far the generator is. The minimax generator's gradient is
-# tiny (the sigmoid is saturated on the generated segment) and shrinks further as the segments
-# move apart. The non-saturating loss of notebook 04 keeps a gradient, but a huge one that *grows*
-# as the segments get closer: its size reflects how steep the discriminator became, not how far
-# the generator has to go (Arjovsky & Bottou also show it is very noisy). The critic's estimate
-# follows $W_1 = |\theta|$ to within about 10 % (the penalty is soft, so the slope can exceed 1 a
-# little) and its gradient stays near 1: the generator always knows which way to go, and how far.
+# The discriminators are perfect: their JS estimate is $\log 2$ at every distance. The minimax
+# generator's gradient is tiny and shrinks as the segments move apart. The non-saturating loss
+# keeps a gradient, but one that *grows* as the segments get closer: it measures how steep the
+# discriminator became, not how far the generator must go. The critic's estimate follows
+# $W_1 = |\theta|$ (the soft penalty lets it overshoot a little) and its gradient stays near 1.
 #
-# The vanishing gradient is a consequence of training the discriminator well, and it appears
-# while it trains. At $\theta = 1$, the generator's gradient through the discriminator and through
-# the critic, measured every few steps of their training:
+# The vanishing gradient appears while the discriminator trains. At $\theta = 1$, the generator's
+# gradient through the discriminator and through the critic, every few steps of their training:
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
@@ -260,30 +243,49 @@ cases = [(torch.randn(100, generator=g_check, dtype=torch.float64),
 w1_sorted = checks.check_exercise("w1_sorted", w1_sorted, cases, atol=1e-9)
 
 # %% [markdown]
-# Now the duality, made visible. The real distribution is a mixture of two Gaussians at $\pm 2$;
-# three "generators" are fixed distributions. For each pair we train a 1-D critic and compare its
-# estimate with the exact $W_1$ of 20,000 samples each. Integrating by parts,
-# $\mathbb{E}_r f - \mathbb{E}_g f = \int f'(t)\,(F_g(t) - F_r(t))\,dt$, so the best 1-Lipschitz critic has
-# slope $+1$ where $F_g > F_r$ and $-1$ where $F_g < F_r$: we draw it next to the trained one.
-#
-# One surprise first. With Gulrajani et al.'s two-sided penalty, $(\lVert\nabla f\rVert - 1)^2$, the
-# critic can get stuck: for the generator N(0, 1) the best critic is shaped like $|x|$, but a
-# critic that starts out leaning the other way settles on $-|x|$ instead (its slope is $\pm 1$
-# everywhere, so the penalty is zero, and turning it round means passing through slope 0, which the
-# penalty charges for). The **one-sided** penalty $\max(0, \lVert\nabla f\rVert - 1)^2$ (Petzka et al.
-# 2018) charges only for slopes above 1 and has no such barrier. Four seeds of each, for N(0, 1):
+# **Exercise 2 (a derivation).** Integrate by parts to show $\mathbb{E}_r f - \mathbb{E}_g f =
+# \int f'(t)\,(F_g(t) - F_r(t))\,dt$ for distributions on the line. Which slope $f'(t)$, with
+# $|f'| \le 1$, maximises it at each $t$? Write `optimal_critic(t, F_r, F_g)`: that critic's values
+# on a grid `t` of shape `(n,)`, given the two CDFs there, with $f(t_0) = 0$ and on each interval
+# $[t_i, t_{i+1}]$ the slope your argument gives at $t_i$ (slope 0 where the CDFs agree). The cell
+# after the check confirms that $\mathbb{E}_r f - \mathbb{E}_g f$ of your critic is the exact $W_1$.
 
 # %%
-n_1d = 20_000
+def optimal_critic(t, F_r, F_g):
+    """The best 1-Lipschitz critic on the grid t (n,), from the CDFs F_r, F_g there (n,): (n,)."""
+    ### BEGIN SOLUTION
+    slope = torch.sign(F_g[:-1] - F_r[:-1]).to(t.dtype)
+    return torch.cat([torch.zeros(1, dtype=t.dtype), torch.cumsum(slope * torch.diff(t), 0)])
+    ### END SOLUTION
+
+
+# %%
+n_1d, t = 20_000, torch.linspace(-4.5, 4.5, 901, dtype=torch.float64)
 g1 = torch.Generator().manual_seed(1)
 real_1d = torch.cat([torch.randn(n_1d // 2, generator=g1) * 0.5 - 2, torch.randn(n_1d // 2, generator=g1) * 0.5 + 2])
 candidates = {"N(0, 1)": torch.randn(n_1d, generator=g1), "N(1, 0.5^2)": 1 + 0.5 * torch.randn(n_1d, generator=g1),
               "the data shifted by 0.5": real_1d[torch.randperm(n_1d, generator=g1)] + 0.5}
+cdf = {k: (v.double()[None, :] <= t[:, None]).double().mean(1) for k, v in {"data": real_1d, **candidates}.items()}
+cases = [(t, cdf["data"], cdf[k]) for k in candidates] + [(t[:5], torch.zeros(5), torch.zeros(5))]
+optimal_critic = checks.check_exercise("optimal_critic", optimal_critic, cases, atol=1e-9)
+for name_, fake in candidates.items():  # E_r f - E_g f of the optimal critic, interpolated at the samples
+    f_star = optimal_critic(t, cdf["data"], cdf[name_]).numpy()
+    gap = np.interp(real_1d.numpy(), t.numpy(), f_star).mean() - np.interp(fake.numpy(), t.numpy(), f_star).mean()
+    print(f"{name_:24s} E_r f* - E_g f* = {gap:.4f}   exact W1 = {metrics.wasserstein_1d(real_1d, fake):.4f}")
 
+# %% [markdown]
+# Now the duality, made visible: for each pair we train a 1-D critic and compare its estimate with
+# the exact $W_1$, and draw it next to the optimal one.
+#
+# One surprise first. With Gulrajani et al.'s two-sided penalty $(\lVert\nabla f\rVert - 1)^2$ the
+# critic can get stuck: for the generator N(0, 1) the best critic is shaped like $|x|$, but one
+# that starts leaning the other way settles on $-|x|$ (slope $\pm 1$ everywhere, so no penalty;
+# turning round means passing through slope 0, which the penalty charges for). The **one-sided**
+# penalty $\max(0, \lVert\nabla f\rVert - 1)^2$ (Petzka et al. 2018) has no such barrier. Four seeds each:
 
+# %%
 def train_critic_1d(real, fake, steps, one_sided, lam=10.0, seed=0):
-    """A 1-D critic (2 x 128 ReLU) trained by the engine with the penalty (two- or one-sided) on
-    batches of 512 of the two fixed samples; returns it and its estimate E_r f - E_g f on all of them."""
+    """A 1-D critic (2 x 128 ReLU, two- or one-sided penalty); returns it and its estimate E_r f - E_g f."""
     f = train.seeded(seed, lambda: gan.mlp(1, 1, 128, 2))
     recipe = adversarial.Recipe(f"1-D critic, {'one' if one_sided else 'two'}-sided penalty", objective="wgan",
                                 penalty="gp-one-sided" if one_sided else "gp", gp_lambda=lam, nets="mlp", lr=1e-3,
@@ -302,7 +304,6 @@ def train_critic_1d(real, fake, steps, one_sided, lam=10.0, seed=0):
 critic_steps_1d = cfg.scale(full=2 * PROBE_STEPS, fast=60)
 n_seeds_1d = 1 if cfg.fast else 4
 name = "N(0, 1)"
-t = torch.linspace(-4.5, 4.5, 901)
 
 
 def duality_1d():
@@ -314,7 +315,7 @@ def duality_1d():
         f, estimates[other] = train_critic_1d(real_1d, fake, critic_steps_1d, one_sided=True)
         if other == name:
             with torch.no_grad():
-                curve = f(t[:, None]).view(-1).double()
+                curve = f(t[:, None].float()).view(-1).double()
     return {"sided": sided, "estimates": estimates, "learned": curve}
 
 
@@ -332,15 +333,12 @@ print("\ngenerator                 W1 exact (sorted samples)   one-sided critic'
 for other, w, e in rows_1d:
     print(f"{other:24s}  {w:12.3f}                {e:10.3f}  ({100 * (e - w) / w:+.1f} %)")
 
-F_r = (real_1d[None, :] <= t[:, None]).double().mean(1)
-F_g = (candidates[name][None, :] <= t[:, None]).double().mean(1)
-optimal = torch.cumsum(torch.sign(F_g - F_r), 0) * (t[1] - t[0])  # f*(t) = integral of sign(F_g - F_r)
-learned = duality["learned"]
+F_r, F_g = cdf["data"], cdf[name]
+optimal, learned = optimal_critic(t, F_r, F_g), duality["learned"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
 axes[0].hist(real_1d.numpy(), 120, density=True, alpha=0.5, label="real: Gaussians at -2 and +2")
 axes[0].hist(candidates[name].numpy(), 120, density=True, alpha=0.5, label=f"generated: {name}")
-axes[0].plot(t, F_r, "C0", label="F_r")
-axes[0].plot(t, F_g, "C1", label="F_g")
+axes[0].plot(t, F_r, "C0", t, F_g, "C1")
 axes[0].set(xlabel="x", title="the two distributions and their CDFs")
 axes[0].legend(fontsize=8)
 axes[1].plot(t, learned - learned.mean(), label="trained critic (centred)")
@@ -351,28 +349,22 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# In our run the two-sided critic found $W_1$ on two seeds (1.26 and 1.27 against 1.198) and got
-# stuck on the other two (0.09 and 0.08: the $-|x|$ shape); the one-sided critic found it on all
-# four (1.26 to 1.29). Both overshoot by a few per cent: a soft penalty lets the slope exceed 1
-# a little. With the one-sided penalty the estimates of the three pairs land 5 to 11 % above the
-# exact values. The trained critic rises where the data has mass and the generator has not (around
-# $\pm 2$) and falls in between: the generator's samples are pushed uphill, towards the two modes.
-# It follows the optimal critic where there are samples and flattens where there are none (the
-# penalty only looks at points between real and generated samples).
+# Count the two-sided critic's stuck seeds (an estimate near 0: the $-|x|$ shape). Both penalties
+# overshoot $W_1$ a little (a soft penalty lets the slope exceed 1). The trained critic rises where
+# the data has mass and the generator has not, pushing generated samples towards the modes; it
+# follows the optimal critic where there are samples and flattens where there are none.
 #
 # ## 2. Keeping the critic 1-Lipschitz by clipping its weights
 #
-# The lecture's verdict on the WGAN: it "does not solve all issues": vanishing and exploding
-# gradients, weight clipping, careful tuning needed. The WGAN paper enforces the constraint crudely: after every
-# critic step, every weight is clipped
-# into $[-c, c]$ with $c = 0.01$ (Algorithm 1, with RMSprop at $5\cdot10^{-5}$ and 5 critic steps per
-# generator step). The critic is then $K$-Lipschitz for some unknown $K$, which only rescales
-# $W_1$. Gulrajani et al. (2017, Figure 1) showed three problems, which we reproduce on the ring
-# of 8 with the generator held fixed at the data plus unit Gaussian noise:
+# The lecture's verdict: the WGAN "does not solve all issues" (vanishing and exploding gradients,
+# weight clipping, careful tuning). Its paper clips every weight into $[-c, c]$, $c = 0.01$, after
+# each critic step (Algorithm 1: RMSprop $5\cdot10^{-5}$, 5 critic steps per generator step); the
+# critic is then $K$-Lipschitz for an unknown $K$, which only rescales $W_1$. Gulrajani et al.
+# (2017, Figure 1) showed three problems, which we reproduce on the ring of 8 with the generator
+# fixed at the data plus unit Gaussian noise:
 #
-# 1. the clipped critic is too simple: its value surface is nearly linear, where the penalised
-#    critic follows the modes;
-# 2. in a deep critic, the gradient explodes or vanishes from layer to layer unless $c$ is tuned;
+# 1. the clipped critic is too simple: nearly linear, where the penalised critic follows the modes;
+# 2. in a deep critic, gradients explode or vanish from layer to layer unless $c$ is tuned;
 # 3. the weights pile up at $\pm c$.
 
 # %%
@@ -380,10 +372,8 @@ ring = toys.ring(8, sigma=0.05)
 
 
 def train_fixed_critic(constraint, c=0.01, steps=1000, hidden=256, layers=3, seed=0, lam=LAMBDA_TOY):
-    """A critic trained by the engine to separate the ring of 8 from the ring plus N(0, I) noise.
-    constraint: "clip" (weights into [-c, c] after every step, RMSprop 5e-5 as in the paper) or
-    "gp" (penalty of weight lam, Adam 1e-4 (0.5, 0.9)). Returns the critic and the per-layer
-    gradient norms of its loss (one entry per Linear layer, input first) averaged over the last 50 steps."""
+    """A critic separating the ring of 8 from the ring plus N(0, I) noise, "clip" (RMSprop 5e-5) or "gp" (Adam);
+    returns it and each Linear layer's gradient norm (input first), averaged over the last 50 steps."""
     f = train.seeded(seed, lambda: gan.mlp(2, 1, hidden, layers))
     recipe = (adversarial.Recipe(f"critic, weights clipped to {c:g}", objective="wgan", penalty="clip", clip=c,
                                  optimizer="rmsprop", lr=5e-5, nets="mlp", batch=256) if constraint == "clip" else
@@ -438,9 +428,8 @@ axes[2].set(xlabel="parameter", ylabel="count (log scale)", yscale="log",
 plt.tight_layout()
 plt.show()
 at_bound = float((clip_weights.abs() > 0.99 * 0.01).double().mean())
-print(f"clipped critic: {100 * at_bound:.1f} % of its {len(clip_weights):,} parameters sit at +-c (within 1 %)")
-print(f"penalised critic: weights from {gp_weights.min():.2f} to {gp_weights.max():.2f}, "
-      f"{100 * float((gp_weights.abs() > 0.01).double().mean()):.0f} % of them beyond +-0.01")
+print(f"clipped critic: {100 * at_bound:.1f} % of its {len(clip_weights):,} parameters sit at +-c (within 1 %); "
+      f"penalised critic: weights from {gp_weights.min():.2f} to {gp_weights.max():.2f}")
 
 # %% [markdown]
 # Now a deep critic (12 hidden ReLU layers of 128, no normalisation, as in Gulrajani et al.'s
@@ -467,45 +456,35 @@ tiny = 1e-40  # float32 underflows to exactly 0 below ~1e-45: drawn at this floo
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for name, norms in deep.items():
     ax.semilogy(range(len(norms)), np.maximum(norms, tiny), "o-", label=name)
-ax.axhline(tiny, color="k", ls=":", lw=1)
 ax.set(xlabel="layer (0 = input)", ylabel="||d loss / d W|| (last steps)", title="gradient norms through a deep critic")
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
-print("gradient norm of each layer's weights, input layer first (0.0: underflow in float32)")
-for name, norms in deep.items():
-    print(f"{name:30s} " + " ".join(f"{v:8.1e}" for v in norms))
 
 # %% [markdown]
-# In our run, with the paper's $c = 0.01$ the gradients were around $10^{-14}$ at the input layers
-# and $10^{-11}$ at the output: they vanish, and the critic barely learns. With $c = 0.001$ every
-# gradient was exactly 0: the signal underflows float32 on its way through 12 layers. With
-# $c = 0.1$ they were 8 to 40, and larger towards the input. Changing $c$ by a factor of 100
-# moved the gradients by 15 orders of magnitude: each clipped layer scales the signal by roughly
-# the same factor, so the effect compounds with depth, and only a narrow range of $c$ trains at
-# all. The penalised critic kept every layer between 0.14 and 0.73. The value surfaces tell the
-# same story: the clipped critic is one smooth dome over the whole ring that ignores the eight
-# modes (a function with every weight bounded by $c$ cannot be much else), where the penalised one
-# rises on each mode; and 84 % of the clipped critic's parameters sit at $\pm c$, where the
-# penalised critic's weights spread over $\pm 0.7$ (Gulrajani et al. Figure 1b, right).
+# Each clipped layer scales the signal by roughly the same factor, so the effect compounds with
+# depth: with $c = 0.01$ the gradients vanish, with $c = 0.001$ they underflow to exactly 0, with
+# $c = 0.1$ they grow towards the input. The penalised critic keeps every layer within one order
+# of magnitude. The clipped critic's value surface is one smooth
+# dome that ignores the eight modes, and most of its weights sit at $\pm c$ (Gulrajani et al.
+# Figure 1b, right).
 #
 # ## 3. The gradient penalty, and the four recipes on the toy mixtures
 #
-# Gulrajani et al. (2017) note that the optimal critic has gradient norm 1 almost everywhere
-# between the two distributions, and ask for it softly:
+# The optimal critic has gradient norm 1 almost everywhere between the two distributions;
+# Gulrajani et al. (2017) ask for it softly:
 #
 # $$L_\text{critic} = \mathbb{E}_{\tilde x \sim P_g} f(\tilde x) - \mathbb{E}_{x \sim P_r} f(x)
 #   + \lambda\, \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f(\hat x) \rVert_2 - 1)^2\big],
 #   \qquad \hat x = \epsilon x + (1 - \epsilon)\tilde x,\ \epsilon \sim U[0, 1],$$
 #
-# one $\epsilon$ per pair of a real and a generated sample (their equation 3; $\lambda = 10$ in all their experiments).
+# one $\epsilon$ per pair of a real and a generated sample (their equation 3; $\lambda = 10$ in all
+# their experiments).
 #
-# **Exercise 2.** Write `gradient_penalty(critic, real, fake, eps)`: `real`, `fake` of shape
+# **Exercise 3.** Write `gradient_penalty(critic, real, fake, eps)`: `real`, `fake` of shape
 # `(B, ...)`, `eps` of shape `(B,)`; return the penalty without the $\lambda$, as a scalar that
-# back-propagates into the critic's weights (`create_graph=True`). The check compares it with the
-# same penalty computed with **finite differences** of the critic
-# (`course_utils.gan.gradient_penalty_fd`: $\partial f / \partial x_i \approx (f(x + h e_i) - f(x - h e_i)) / 2h$),
-# on a small float64 critic, in 2-D and on 1 x 6 x 6 images.
+# back-propagates into the critic's weights (`create_graph=True`). The check compares it with
+# finite differences of the critic, in 2-D and on 1 x 6 x 6 images.
 
 # %%
 def gradient_penalty(critic, real, fake, eps):
@@ -536,9 +515,8 @@ penalty = gradient_penalty(f_points, *cases[0][1:])
 assert penalty.requires_grad, "the penalty must carry a graph back to the critic's weights (create_graph=True)"
 
 # %% [markdown]
-# The four recipes of this notebook, trained by the course's engine (`adversarial.train_gan`, the
-# loop notebook 04 wrote out), so they differ only where they are meant to; **your**
-# `gradient_penalty` is plugged into it for the WGAN-GP runs:
+# The four recipes, trained by the course's engine (notebook 04's loop), so they differ only where
+# they are meant to; **your** `gradient_penalty` is plugged in for WGAN-GP:
 #
 # | recipe | D / critic loss | constraint or penalty | steps of D per step of G | optimiser |
 # | --- | --- | --- | ---: | --- |
@@ -547,12 +525,10 @@ assert penalty.requires_grad, "the penalty must carry a graph back to the critic
 # | `wgan-clip` (Arjovsky et al.) | $\mathbb{E} f(G(z)) - \mathbb{E} f(x)$ | weights into $[-c, c]$ | 5 | RMSprop |
 # | `wgan-gp` (Gulrajani et al.) | same | $\lambda\mathbb{E}(\lVert\nabla f(\hat x)\rVert - 1)^2$ | 5 (toys 2) | Adam |
 #
-# (WGAN-GP's Adam betas (0.5, 0.9) are those of Gulrajani et al.'s released code; the paper's Algorithm 1 has (0, 0.9).)
-#
-# The generator minimises $-\mathbb{E}\log D(G(z))$ (GANs) or $-\mathbb{E} f(G(z))$ (WGANs), on the
-# batch of D's last step. At each evaluation we also record what the loss curve would show: for a
-# WGAN the critic's estimate $\mathbb{E}_r f - \mathbb{E}_g f$ (the negated critic loss, without the
-# penalty), for a GAN the discriminator's loss, both on one fixed held-out batch.
+# (WGAN-GP's Adam betas (0.5, 0.9) are those of Gulrajani et al.'s released code; the paper's
+# Algorithm 1 has (0, 0.9).) At each evaluation we also record what the loss curve would show: the
+# critic's estimate $\mathbb{E}_r f - \mathbb{E}_g f$ for a WGAN, the discriminator's loss for a GAN,
+# on one fixed held-out batch.
 
 # %%
 losses = adversarial.Losses(gradient_penalty=gradient_penalty)  # yours, for every "gp" recipe
@@ -582,21 +558,13 @@ def run(task, method, seed, recipe, evals):
 # %% [markdown]
 # ### The ring of 8 and the grid of 25
 #
-# Notebook 04's toy networks (G and D with 3 hidden layers of 256 ReLU units, 2-d noise, batch
-# 256), scored with its mode counter on 2,500 samples (a mode is captured when a sample lands
-# within 3 standard deviations of it; "high quality" is the share of such samples). All four
-# recipes use the same networks and the same number of generator steps; the names in brackets are
-# the engine's registered recipes:
+# Notebook 04's toy networks and mode counter; every recipe gets the same networks and generator
+# steps (the engine's recipe names in brackets):
 #
-# - `gan` (`toy-r1` without the penalty): Adam $5\cdot10^{-4}$ decayed to 0 along a cosine, betas (0.5, 0.9);
-# - `gan-r1` (`toy-r1`, notebook 04's grid recipe): the same with R1, $\gamma = 0.1$, applied every
-#   4th step with weight 4 (lazy, as in notebook 05);
-# - `wgan-clip` (`toy-wgan-clip`): the WGAN paper's settings, RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps;
-# - `wgan-gp` (`toy-wgan-gp`): $\lambda = 1$ (`LAMBDA_TOY`), 2 critic steps, the `gan` schedule. The benchmark
-#   (`benchmarks/gan_toys.py`, in a version that predates the engine) tried the paper's settings
-#   first: on the grid, $\lambda = 10$ kept 12 modes and 1.6 % good samples after 10,000 steps, and
-#   the released toy script's 5 critic steps at $\lambda = 0.1$ reached 24 modes and 20 % in 4,000
-#   steps (216 s); $\lambda = 1$ with 2 critic steps did best.
+# - `gan` (`toy-r1` without the penalty) and `gan-r1` (`toy-r1`, R1 with $\gamma = 0.1$);
+# - `wgan-clip` (`toy-wgan-clip`): the WGAN paper's settings;
+# - `wgan-gp` (`toy-wgan-gp`): $\lambda = 1$ (`LAMBDA_TOY`), 2 critic steps, the `gan` schedule
+#   (with the paper's $\lambda = 10$ an earlier benchmark kept 12 of 25 modes after 10,000 steps).
 
 # %%
 def toy_scores(mixture, z):
@@ -659,71 +627,21 @@ for task, mixture in (("ring", ring), ("grid", grid)):
     plt.show()
 
 # %% [markdown]
-# How the counts developed during training (every seed):
-
-# %%
-fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
-for row, task in enumerate(("ring", "grid")):
-    for method_index, method in enumerate(toy_methods[task]):
-        for s in seeds:
-            h = toy_runs[(task, method, s)]
-            for k, key in enumerate(("modes", "high_quality")):
-                axes[2 * row + k].plot(h.steps[key], h[key], "o-", ms=3, color=f"C{list(toy_recipes).index(method)}",
-                                       alpha=0.7, label=method if s == SEED else None)
-    axes[2 * row].set(title=f"{task}: modes captured", xlabel="generator step")
-    axes[2 * row + 1].set(title=f"{task}: high-quality samples (%)", xlabel="generator step")
-axes[0].legend(fontsize=8)
-plt.tight_layout()
-plt.show()
-
-# %% [markdown]
-# What our full run measured (3 seeds each; after a full run your numbers are printed above):
-#
-# - **Ring of 8, 1,500 steps**: every recipe found all 8 modes on every seed; the share of good
-#   samples tells them apart. GAN 75.9 ± 18.7 %, GAN + R1 75.5 ± 19.6 %, WGAN-GP 85.9 ± 2.2 % (the
-#   steadiest over seeds), WGAN with clipping 18.5 ± 9.3 %: its samples stay smeared between the
-#   modes, as the nearly linear clipped critic of section 2 predicts.
-# - **Grid of 25, 3,000 steps**: GAN 19.3 ± 1.5 modes and 44.4 ± 1.8 % good samples; GAN + R1
-#   24.7 ± 0.6 modes, 36.7 ± 3.9 %; WGAN-GP 24.3 ± 0.6 modes, 15.9 ± 1.0 %. Both penalties cover
-#   the grid where the plain GAN drops a quarter of it, but after 3,000 steps the WGAN-GP's samples
-#   still lie between the modes. They sharpen later: `benchmarks/gan_toys.py` measured 25 / 25
-#   modes and 91.8 % good samples on 3 seeds (worst seed 90.4 %) after 11,000 steps (268 s per
-#   run on a 2-core Intel Xeon), sampling from an
-#   exponential moving average of G ($\beta = 0.999$). That average ruins short runs: in our first
-#   full run of this notebook, with it, WGAN-GP scored 0 of 8 modes on the ring after 1,500 steps
-#   and 13 modes, 1.4 % on the grid, on every seed (at $\beta = 0.999$ the average still remembers
-#   the untrained network), so here G is used directly.
-# - WGAN-GP is the most expensive per step: 71 s per grid run against 30 s (GAN) and 29 s (R1,
-#   applied every 4th step).
-# - Clipping is left out on the grid (it would add 2 minutes per seed): `benchmarks/gan_toys.py
-#   --only wgan-clip` measured 21.0 modes and 6.1 % good samples there (mean of 3 seeds, 4,000 steps;
-#   worst seed 4.1 %).
-#
-# On the toys, then, the Wasserstein loss with the penalty buys coverage, as R1 does, and pays in
-# time; clipping covers the ring and does little else.
+# Both penalties cover the grid where the plain GAN drops modes, but after a few thousand steps
+# the WGAN-GP's samples still lie between the modes; they sharpen later (`benchmarks/gan_toys.py`).
+# The clipped WGAN covers the ring with samples smeared between the modes, as section 2's nearly
+# linear critic predicts (the grid run is in the benchmark). The Wasserstein loss with the penalty
+# buys coverage, as R1 does, and pays in time per step.
 #
 # ## 4. MNIST: GAN, WGAN with clipping and WGAN-GP
 #
 # Notebook 04's DCGAN networks at half width (no batch norm in D, so the penalty stays per
-# sample), batch 64, the engine's registered MNIST recipes:
-#
-# - `gan` (`mnist-dcgan`, without the average of G): Adam $2\cdot10^{-4}$, betas (0.5, 0.999), `MNIST_STEPS_GAN` =
-#   1,500 steps;
-# - `wgan-clip` (`mnist-wgan-clip`): RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps, `MNIST_STEPS_CLIP` = 600
-#   generator steps;
-# - `wgan-gp` (`mnist-wgan-gp`): $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps (Gulrajani et al.'s
-#   released code; the paper's Algorithm 1 has $\beta_1 = 0$), `MNIST_STEPS_GP` = 400 generator steps.
-#
-# The WGANs take five critic steps (and WGAN-GP a double backward pass) per generator step: on
-# our CPU a step cost 33 ms (GAN), 87 ms (clipping) and 148 ms (penalty). The step counts are
-# chosen so that every run costs about the same time, about a minute: the comparison is at equal
-# time, as a student with a laptop would see it.
-#
-# During training, every eighth of the run, we measure `N_CURVE` = 2,000 samples with the unbiased
-# kernel distance on the yardstick's features (for curves: its level does not depend on the number
-# of samples) and the digits among them. At the end every generator is scored with the course's
-# yardstick: 10,000 samples against the 10,000 test images, beside the floor (10,000 training
-# images against the same test images).
+# sample), batch 64, the engine's MNIST recipes: `gan` (`mnist-dcgan` without the average of G),
+# `wgan-clip` (`mnist-wgan-clip`: RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps) and `wgan-gp`
+# (`mnist-wgan-gp`: $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps). The WGANs'
+# critic steps make a generator step dearer, so the step counts (`MNIST_STEPS_*`) give every run
+# about the same time, about a minute: the comparison is at equal time, as on a laptop. Curves use
+# the kernel distance of `N_CURVE` samples; final scores the yardstick's 10,000.
 
 # %%
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
@@ -808,8 +726,7 @@ plt.show()
 # %%
 def spearman(a, b):
     """Rank correlation of two 1-D arrays (no ties expected)."""
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    return float(np.corrcoef(ra, rb)[0, 1])
+    return float(np.corrcoef(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)))[0, 1])
 
 
 fig, axes = plt.subplots(2, len(mnist_recipes), figsize=(14, 6), sharex="col")
@@ -833,34 +750,16 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What our full run measured (3 seeds; about a minute per run; the yardstick's 10,000 samples,
-# floor 3.92):
+# At equal time on a CPU the GAN is far ahead; WGAN-GP is still early in training and the clipped
+# WGAN has barely started (few digits). Every model is built from its own seed on one yardstick,
+# so the `gan` row is the model notebook 05 trains without R1 and `wgan-gp` is notebook 08's.
 #
-# | recipe (half width, batch 64) | G steps | s per run | classifier-Fréchet (x floor) | digits | entropy | Spearman |
-# | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-# | `gan`: mnist-dcgan, no EMA | 1,500 | 46 | 287 ± 36 (73 ± 9) | 10 | 2.06 ± 0.07 | −0.95 |
-# | `wgan-clip`: mnist-wgan-clip | 600 | 66 | 1,372 ± 105 (350 ± 27) | 3.0 ± 2.0 | 0.39 ± 0.45 | −0.03 |
-# | `wgan-gp`: mnist-wgan-gp | 400 | 82 | 848 ± 120 (216 ± 31) | 9.7 ± 0.6 | 1.94 ± 0.21 | +0.75 |
-#
-# At equal time on a CPU the GAN is far ahead. WGAN-GP is still early in training; the clipped
-# WGAN has barely started and covers about 3 of the 10 digits (1 on its worst seed). Because every
-# MNIST score in the course is on one yardstick and every model is built and trained from its own
-# seed, the same model scores the same everywhere: the `gan` row is the model notebook 05 trains
-# without R1 (same recipe, seed and steps) and the `wgan-gp` row is notebook 08's WGAN-GP, and on
-# the same machine the notebooks print the same numbers. Longer runs are in the benchmarks:
-# `benchmarks/gan_mnist.py --only wgan-gp-ema` trains the full-width WGAN-GP for 15 minutes, and on
-# stacked MNIST (Going further) it covered 959 of 1,000 modes in 20 minutes.
-#
-# The loss curves (against the kernel distance of 2,000 samples at the same moments): the
-# WGAN-GP critic's estimate fell together with the distance (rank correlation +0.75 over all
-# evaluations of the three seeds); the clipped critic's estimate did not track it at all (−0.03),
-# which is the complaint about clipping: its estimate is of $K \cdot W_1$ for a $K$ that drifts as
-# the weights pile up at $\pm c$. The GAN's discriminator loss tracked the distance too in these
-# short runs, inversely (−0.95): it rises as the samples improve, towards $2 \log 2 \approx 1.39$
-# (the dotted line), its value when $D$ cannot tell real from generated, so it has little range
-# left, where the critic's estimate is a distance with no ceiling. So "the GAN's loss says nothing"
-# is not what we saw in the first minute of training; the WGAN-GP's advantage here is that its curve
-# has a meaning (an estimate of $W_1$) and a scale.
+# Read the rank correlations: the WGAN-GP critic's estimate falls with the distance; the clipped
+# critic's does not track it (it estimates $K \cdot W_1$ for a $K$ that drifts as the weights pile
+# up at $\pm c$). The GAN's discriminator loss tracks it too in short runs, inversely: it rises
+# towards $2 \log 2$ (dotted), its value when $D$ cannot tell real from generated, so it has little
+# range left. The WGAN-GP's advantage is that its curve has a meaning (an estimate of $W_1$) and a
+# scale.
 #
 # ## 5. Recording the results
 
@@ -882,22 +781,10 @@ record_file = results.record(
         "1-D, N(0, 1) vs two Gaussians: two-sided critic's estimate / exact W1, worst seed":
             min(sided[False]) / w1_normal,
         "clipped critic: weights at +-c (%)": 100 * at_bound,
-        "ring of 8, wgan-clip: modes / high quality (%)":
-            f"{mean(toy_tables['ring']['wgan-clip']['modes']):.1f} / "
-            f"{mean(toy_tables['ring']['wgan-clip']['high_quality']):.1f}",
-        "ring of 8, wgan-gp: modes / high quality (%)":
-            f"{mean(toy_tables['ring']['wgan-gp']['modes']):.1f} / "
-            f"{mean(toy_tables['ring']['wgan-gp']['high_quality']):.1f}",
-        "ring of 8, gan: modes / high quality (%)":
-            f"{mean(toy_tables['ring']['gan']['modes']):.1f} / {mean(toy_tables['ring']['gan']['high_quality']):.1f}",
-        "grid of 25, gan: modes / high quality (%)":
-            f"{mean(toy_tables['grid']['gan']['modes']):.1f} / {mean(toy_tables['grid']['gan']['high_quality']):.1f}",
-        "grid of 25, gan-r1: modes / high quality (%)":
-            f"{mean(toy_tables['grid']['gan-r1']['modes']):.1f} / "
-            f"{mean(toy_tables['grid']['gan-r1']['high_quality']):.1f}",
-        "grid of 25, wgan-gp: modes / high quality (%)":
-            f"{mean(toy_tables['grid']['wgan-gp']['modes']):.1f} / "
-            f"{mean(toy_tables['grid']['wgan-gp']['high_quality']):.1f}",
+        **{f"{'ring of 8' if t == 'ring' else 'grid of 25'}, {m}: modes / high quality (%)":
+           f"{mean(toy_tables[t][m]['modes']):.1f} / {mean(toy_tables[t][m]['high_quality']):.1f}"
+           for t, m in (("ring", "wgan-clip"), ("ring", "wgan-gp"), ("ring", "gan"), ("grid", "gan"),
+                        ("grid", "gan-r1"), ("grid", "wgan-gp"))},
         "yardstick: real-vs-real floor (n = 10,000)": yardstick.floor,
         **{f"MNIST, {m}: classifier-Fréchet (n = 10,000)": mean(mnist_table[m]["frechet"]) for m in mnist_recipes},
         **{f"MNIST, {m}: classifier-Fréchet / floor": mean(mnist_table[m]["x_floor"]) for m in mnist_recipes},
@@ -934,54 +821,41 @@ record_file = results.record(
 # **Answers for instructors** (the solution build and the deck's speaker notes only;
 # the student build leaves them out)
 #
-# 1. Its size carries no information about the distance: section 1 showed it growing as the segments
-#    got closer, because it reflects how steep the discriminator became. A step in the right
-#    direction whose length is unrelated to how far the generator must go overshoots or crawls,
-#    and the loss value cannot be used to monitor training.
-# 2. The best $K$-Lipschitz critic is $K$ times the best 1-Lipschitz one, so the direction of the
-#    generator's gradient is the same. But $K$ scales the generator's effective step size, it
-#    depends on $c$, on the architecture and on training (it drifts), and clipping restricts the
-#    critic far more than a Lipschitz bound would: weights pile up at $\pm c$, the critic becomes
-#    a simple function, and gradients vanish or explode through depth (section 2).
-# 3. Elsewhere the penalty says nothing: the critic may be steep or flat, whatever the network
-#    extrapolates. It matters only where generated samples are, which is where the penalty samples
-#    $\hat x$. Section 1: at every distance between the two segments the generator's gradient through
-#    the critic stayed at 1.0-1.1, because the segment between them is where the penalty looked.
-# 4. On the grid of 25 at 3,000 steps, GAN + R1 (24.7 modes) and WGAN-GP (24.3) did about equally
-#    well, far ahead of the plain GAN (19.3). It is not the same question: notebook 05 asks whether
-#    training settles *at* an equilibrium it starts near (local convergence); the toys ask whether a
-#    generator starting far away reaches and covers every mode in a fixed budget. A method can do
-#    the second without the first.
-# 5. Compare at equal time, not equal steps; then give the critic fewer, cheaper steps (2 instead
-#    of 5, as the toy recipe does), a higher learning rate, the penalty on every few steps (lazy) or
-#    a smaller critic. Check on 3 or more seeds, paired by seed, on the yardstick at 10,000 samples,
-#    with mean and spread, against the GAN trained for the same seconds.
+# 1. Its size carries no information about the distance: it grew as the segments got closer,
+#    because it reflects how steep the discriminator became. A step whose length is unrelated to
+#    the distance overshoots or crawls, and the loss cannot monitor training.
+# 2. The best $K$-Lipschitz critic is $K$ times the best 1-Lipschitz one: same direction. But $K$
+#    scales the generator's effective step, drifts with $c$, architecture and training, and
+#    clipping restricts the critic far more than a Lipschitz bound (section 2).
+# 3. Elsewhere the penalty says nothing; the critic extrapolates. It matters only where generated
+#    samples are, which is where $\hat x$ is sampled: in section 1 the gradient through the critic
+#    stayed near 1 at every distance, because the penalty looked between the segments.
+# 4. GAN + R1 and WGAN-GP covered the grid about equally, far ahead of the plain GAN. Not the same
+#    question: notebook 05 asks whether training settles at an equilibrium it starts near; the
+#    toys ask whether a generator starting far away covers every mode in a budget.
+# 5. Compare at equal time; give the critic fewer, cheaper steps (2, as the toy recipe), a higher
+#    learning rate, a lazy penalty or a smaller critic. Check on 3 or more seeds, paired by seed,
+#    on the yardstick, with mean and spread, against the GAN trained for the same seconds.
 
 # %% [markdown]
 # ## Summary
 #
 # - On disjoint supports JS is stuck at $\log 2$ and a trained discriminator leaves the minimax
 #   generator no gradient; $W_1 = |\theta|$ changes smoothly and a critic's gradient stays near 1.
-# - In 1-D, $W_1$ is the mean distance between sorted samples; a critic with the gradient penalty
-#   estimates it to within a few per cent and has the shape the duality predicts.
+# - In 1-D the optimal critic has slope $\mathrm{sign}(F_g - F_r)$ and attains $W_1$; a penalised
+#   critic comes within a few per cent.
 # - Weight clipping leaves a nearly linear critic with its weights at $\pm c$, and gradients that
 #   explode or vanish through a deep critic unless $c$ is just right.
-# - The gradient penalty (checked against finite differences) fixes the critic; how much that
-#   buys the generator, against the GAN and the GAN with R1, was measured over seeds above.
+# - The gradient penalty fixes the critic; what that buys the generator was measured over seeds.
 #
 # ## Going further
 #
-# - `benchmarks/gan_toys.py --only wgan-gp-fast-ema wgan-clip wgan-gp` runs the longer toy recipes,
-#   `benchmarks/gan_mnist.py --only wgan-gp wgan-gp-ema` the full-width MNIST WGAN-GP for 15 minutes,
-#   and `--stacked` the 1,000-mode benchmark: stacked MNIST (Metz et al. 2017) puts three random
-#   digits in the three channels of one image, so the data has 1,000 modes, read channel by
-#   channel with the yardstick's classifier (26,000 samples, VEEGAN's protocol). It takes 10-20
-#   minutes per run. On a 2-core Intel Xeon (seed 0) WGAN-GP covered 959 modes with KL 0.56 to the
-#   uniform in 20 minutes, the GAN 266 modes, KL 3.53, in 10; published: DCGAN 99 / 3.40 (VEEGAN),
-#   PacDCGAN2 1,000 / 0.06 (PacGAN). The table is in `benchmarks/RESULTS.md`.
+# - `benchmarks/gan_toys.py --only wgan-gp-fast-ema wgan-clip wgan-gp` runs longer toy recipes (and
+#   the released toy script's $\lambda = 0.1$), `benchmarks/gan_mnist.py` the full-width WGAN-GP, and
+#   `--stacked` stacked MNIST (1,000 modes; Metz et al. 2017); tables in `benchmarks/RESULTS.md`.
 # - Spectral normalisation (Miyato et al. 2018) enforces the Lipschitz bound layer by layer, with
-#   no penalty and no clipping.
-# - Notebook 07 gives the discriminator an adversary of its own: the tempered GAN's lens.
+#   without penalty or clipping.
+# - Notebook 07 gives the discriminator an adversary: the tempered GAN's lens.
 #
 # ## References
 #

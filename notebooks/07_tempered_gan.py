@@ -41,7 +41,7 @@
 # **Time and hardware**: a full run took 11 min on a 2-core server CPU (Intel Xeon; the toy:
 # about a minute; 10 MNIST GANs with and without the lens: 10 min). A GPU is used without code
 # changes. FAST mode: about a minute. A second run reloads every trained model.
-# A class sitting in FAST mode: about 65 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 68 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: the tempered GAN's lens, where it rescues training (a toy) and what it does on
@@ -99,20 +99,19 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # data: blurred, distorted, moved towards what the generator can already produce, and revealed in
 # full detail only as training goes on.
 #
-# **The schedule.** The paper lets $\lambda$ fall from 1 to 0 over the first $K$ steps along a
-# quarter sine,
-#
-# $$\lambda(t) = 1 - \sin\!\Big(\frac{t\pi}{2K}\Big) \text{ for } t < K, \qquad \lambda(t) = 0 \text{ for } t \ge K.$$
-#
-# We take this form from the paper. The value of $K$ it used we could not check on this offline
-# machine (a secondary summary calls $K$ the total number of iterations), so we choose ours and say
-# so: $K$ = `K_SHARE` = half of the training steps, so that the second half of every run trains $D$
-# on the real data, and the final scores of tempered and plain runs measure the same game.
+# **The schedule.** The paper lets $\lambda$ fall from 1 at $t = 0$ to 0 at step $K$ along a quarter
+# of a sine period, arriving at 0 *with zero slope* (so that $D$ is not handed the real data
+# abruptly), and stay at 0 after $K$. We take this form from the paper. The value of $K$ it used we
+# could not check on this offline machine (a secondary summary calls $K$ the total number of
+# iterations), so we choose ours and say so: $K$ = `K_SHARE` = half of the training steps, so that
+# the second half of every run trains $D$ on the real data, and the final scores of tempered and
+# plain runs measure the same game.
 #
 # ### Exercise 1: the schedule
 #
-# Write `lambda_schedule(t, K)`: the weight at step `t` (an int $\ge 0$) for a schedule ending at
-# step `K`, a Python float.
+# From that description, find the formula: which quarter of which sine (or cosine) starts at 1,
+# ends at 0 at $t = K$, and has zero slope there? Check your choice on paper at $t = 0$, $K/2$ and
+# $K$, then write `lambda_schedule(t, K)`: the weight at step `t` (an int $\ge 0$), a Python float.
 
 # %%
 def lambda_schedule(t, K):
@@ -267,14 +266,14 @@ for loss in ("saturating", "non-saturating"):
               f"largest lens shift {max(max(r['shift']) for r in runs):.2f}")
 
 # %% [markdown]
-# What our full run measured is in the table above and in section 4. Read the saturating loss
-# first: without a lens, $D$ separates the segments within a few hundred steps, the gradient of
-# $\mathbb{E}\log(1 - D)$ collapses (the right panel, falling by orders of magnitude), and $\theta$
-# stops short of the data, for good. With the lens, $D$ is shown real points moved towards the
-# generated ones: it cannot separate them cleanly, its slope at the generator's points stays of
-# order 1, and $\theta$ walks to the data; by the time $\lambda$ reaches 0 there is nothing left to
-# separate. The non-saturating loss does not need the lens here: its gradient grows as $D$ wins
-# (notebook 06). The lens repairs saturation, not the game itself.
+# Read your table above, the saturating loss first: without a lens, $D$ separates the segments
+# within a few hundred steps, the gradient of $\mathbb{E}\log(1 - D)$ collapses (the right panel,
+# falling by orders of magnitude), and $\theta$ stops short of the data, for good. With the lens,
+# $D$ is shown real points moved towards the generated ones: it cannot separate them cleanly, its
+# slope at the generator's points stays of order 1, and $\theta$ walks to the data; by the time
+# $\lambda$ reaches 0 there is nothing left to separate. The non-saturating loss does not need the
+# lens here: its gradient grows as $D$ wins (notebook 06). The lens repairs saturation, not the
+# game itself.
 #
 # A caution from building this toy: the lens's own objective saturates too. It pushes on $D$'s
 # loss on real points, $-\log D(L(x))$, whose slope vanishes once $D$ is confident. With a constant
@@ -284,7 +283,8 @@ for loss in ("saturating", "non-saturating"):
 # pixels, $\lambda = 1$ moved MNIST digits by 0.1 in norm (out of about 9) in a 600-step trial, a
 # lens that does nothing; with the mean, by 4 in the same trial (and in section 3 by as much as the
 # images' own norm).
-#
+
+# %% [markdown]
 # ## 3. MNIST: the same GAN with and without the lens
 #
 # The course's engine (`adversarial.train_gan`) with two registered recipes: `mnist-dcgan` at half
@@ -472,7 +472,8 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 # **The lens on MNIST.** Early on it moves real digits by about their own norm: it greys the
 # background and softens the strokes, showing $D$ real images that look like a young generator's,
 # and gives them back as $\lambda$ falls.
-#
+
+# %% [markdown]
 # **The paper's claim.**
 #
 # - *Faster?* No: averaged over the run the tempered GAN's kernel distance was higher (while the
@@ -493,7 +494,8 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 #
 # Notebook 08 puts this GAN and tempered GAN beside the VAE and WGAN-GP on the same yardstick,
 # and checks the lecture's conclusion against the course's numbers.
-#
+
+# %% [markdown]
 # ## 5. Recording the results
 
 # %%
@@ -571,7 +573,8 @@ record_file = results.record(
 # - The lens's adversarial term saturates like the minimax generator loss; how strongly it acts
 #   depends on $\lambda$'s scale against the reconstruction term.
 # - On MNIST we measured the claim of faster, steadier training over seeds, with its cost per step.
-#
+
+# %% [markdown]
 # ## Going further
 #
 # - `python benchmarks/gan_mnist.py --only ns-lens ns --seconds 900` trains the full-width
@@ -580,7 +583,8 @@ record_file = results.record(
 #   adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, lens=True, steps=400)`
 #   and train it with `run("wgan-gp-lens", SEED)` (the paper reports gains there too), or try a
 #   lens with a constant small $\lambda$.
-#
+
+# %% [markdown]
 # ## References
 #
 # - Sajjadi, Parascandolo, Mehrjou, Schölkopf. Tempered adversarial networks. ICML 2018.

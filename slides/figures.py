@@ -34,6 +34,41 @@ def episode(cfg):
     return fig
 
 
+def omniglot_alphabets(cfg):
+    """Omniglot's background split: the first drawing of six characters from each of five alphabets
+    (30 alphabets, 964 characters, 20 drawers each)."""
+    images = data.omniglot("background")
+    fig, axes = plt.subplots(5, 1, figsize=(7, 6.5))
+    for ax, a in zip(axes, (0, 6, 12, 18, 24)):
+        characters = torch.unique(images.labels[images.alphabet == a])[:6]
+        first = [int(torch.nonzero((images.labels == c) & (images.drawer == 0))[0]) for c in characters]
+        plots.image_grid(images.images[first].float() / 255, nrow=6, ax=ax, title=images.alphabets[a])
+    fig.tight_layout()
+    return fig
+
+
+def training_pairs(cfg):
+    """What a Siamese network is trained on: pairs of Omniglot drawings, similar (the same character
+    by two drawers, y = 1) or dissimilar (two characters of the same alphabet, y = 0)."""
+    images = data.omniglot("background")
+    g = torch.Generator().manual_seed(0)
+    pairs = []
+    for k in range(8):
+        c = int(torch.randint(int(images.labels.max()) + 1, (1,), generator=g))
+        same = torch.nonzero(images.labels == c).view(-1)
+        a, b = same[torch.randperm(len(same), generator=g)[:2]]
+        if k % 2:  # dissimilar: another character of the same alphabet, the hard kind
+            others = torch.nonzero((images.alphabet == images.alphabet[a]) & (images.labels != c)).view(-1)
+            b = others[torch.randint(len(others), (1,), generator=g)][0]
+        pairs.append((int(a), int(b), 1 - k % 2))
+    fig, axes = plt.subplots(1, 8, figsize=(12, 3.2))
+    for ax, (a, b, y) in zip(axes, pairs):
+        plots.image_grid(images.images[[a, b]].float() / 255, nrow=1, ax=ax, title=f"y = {y}")
+    fig.suptitle("similar (y = 1): one character, two drawers; dissimilar (y = 0): two characters of one alphabet")
+    fig.tight_layout()
+    return fig
+
+
 def elbo_gap(cfg):
     """log p(x), the ELBO and their gap KL(q || p(z | x)) for the conjugate model
     p(z) = N(0, 1), p(x | z) = N(z, s^2), with q = N(m_q, v) at the posterior's variance."""
@@ -188,8 +223,46 @@ def frechet_terms(cfg):
     return fig
 
 
+def course_samples(cfg):
+    """What the course's generative models draw: notebook 08's VAE (decoder means) and its GAN,
+    WGAN-GP and tempered GAN (half width, seed 0), from their checkpoints under COURSE_OUTPUT when
+    notebook 08 ran there, else trained here once with 08's recipes (about 4 minutes on 2 CPU
+    cores; FAST: seconds) and cached like any checkpoint. The same noise for every GAN."""
+    train_set = data.mnist("train")
+    x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
+
+    def real(n, g):
+        return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
+
+    # notebook 08's recipes and step counts (its parameters WIDTH, BATCH, GAN_STEPS, WGAN_STEPS, K_SHARE)
+    steps, wgan_steps = cfg.scale(full=1500, fast=40), cfg.scale(full=400, fast=16)
+    recipes = {"GAN": adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, ema=0.0, steps=steps),
+               "WGAN-GP": adversarial.recipe("mnist-wgan-gp").with_(width=32, batch=64, steps=wgan_steps),
+               "tempered GAN": adversarial.recipe("mnist-tempered").with_(width=32, batch=64, k_share=0.5,
+                                                                          steps=steps)}
+    vae, _, _, vae_label = variational.course_vae(cfg, x_train)
+    with torch.no_grad():
+        rows = [(f"{vae_label}: decoder means",
+                 torch.sigmoid(vae.decode(torch.randn(16, vae.latent, generator=torch.Generator().manual_seed(0))
+                                          .to(cfg.device))).view(-1, 1, 28, 28).cpu())]
+    z = torch.randn(16, 64, generator=torch.Generator().manual_seed(0)).to(cfg.device)
+    for kind, recipe in recipes.items():
+        nets, history = adversarial.train_or_load(f"08_{recipe.name}", recipe, real, 0, cfg.device,
+                                                  desc=f"{kind} (slides)")
+        with torch.no_grad():
+            images = adversarial.sampler(nets).eval()(z).cpu()
+        rows.append((f"{kind}, {recipe.steps:,} steps ({history.seconds:.0f} s of training), seed 0", images))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10, 1.15 * len(rows) + 0.3))
+    for ax, (title, images) in zip(axes, rows):
+        plots.image_grid(images, nrow=16, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "01_episode": episode,
+    "01_omniglot": omniglot_alphabets,
+    "01_pairs": training_pairs,
     "02_elbo_gap": elbo_gap,
     "03_vae_samples": vae_samples,
     "04_optimal_d": optimal_d,
@@ -199,4 +272,5 @@ FIGURES = {
     "07_lambda": lambda_schedule,
     "07_lens": lens_views,
     "08_frechet_terms": frechet_terms,
+    "08_samples": course_samples,
 }

@@ -273,3 +273,22 @@ def test_r1_term_checker():
     x = torch.randn(4, 2)
     assert gan.r1_term(D, x, 2.0).requires_grad  # it can be back-propagated into D
     assert not x.requires_grad  # and leaves the caller's batch alone
+
+
+def test_fastest_r1_gamma_is_critical_damping_and_its_checker_accepts_a_grid_search():
+    # the closed form against a brute-force search of the spectral radius of I + hJ
+    grid = np.linspace(0.01, 10, 20_000)
+    for a, h in [(0.5, 0.3), (0.5, 1.0), (0.5, 3.9), (1.0, 0.1), (1.0, 1.5)]:
+        searched = grid[np.argmin([np.abs(dy.eigenvalues_r1(a, g, h)).max() for g in grid])]
+        assert dy.fastest_r1_gamma(a, h) == pytest.approx(searched, abs=1e-3)
+    with pytest.raises(ValueError, match="no R1 weight converges"):
+        dy.fastest_r1_gamma(0.5, 4.0)
+    cases = [(0.5, 0.3), (0.5, 1.0), (1.0, 0.1)]
+
+    def by_search(a, h):  # the notebook's way, on a coarser grid: accepted within the check's tolerance
+        g = np.linspace(0.01, 10, 20_000)
+        return float(g[np.argmin([np.abs(dy.eigenvalues_r1(a, x, h)).max() for x in g])])
+
+    assert checks.check_exercise("fastest_gamma", by_search, cases, atol=0.01) is by_search
+    with pytest.raises(checks.ExerciseError, match="fastest_gamma"):  # gamma = a: under-damped, not fastest
+        checks.check_exercise("fastest_gamma", lambda a, h: a, cases, atol=0.01)

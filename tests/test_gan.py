@@ -1,5 +1,7 @@
 """gan: the reference losses against their closed forms, R1 against hand gradients, networks, EMA."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -83,6 +85,29 @@ def test_optimal_discriminator_closed_form_and_empty_support():
 # ------------------------------------------------------------------ notebook 04's checkers
 
 
+def test_dropped_mode_divergences_match_the_integrals_on_a_grid():
+    # two modes 16 standard deviations apart (disjoint to about 1e-15); the generator keeps only the right one
+    x = torch.linspace(-12, 12, 48001, dtype=torch.float64)
+    dx = (x[1] - x[0]).item()
+
+    def normal(m):
+        return torch.exp(-0.5 * ((x - m) / 0.25) ** 2) / (0.25 * math.sqrt(2 * math.pi))
+
+    def kl(p, q):
+        mask = p > 1e-300
+        return (torch.where(mask, p * (p.clamp_min(1e-300).log() - q.clamp_min(1e-300).log()), 0).sum() * dx).item()
+
+    for w in (0.05, 0.3, 0.5, 0.8):
+        p_r, p_g = w * normal(-2.0) + (1 - w) * normal(2.0), normal(2.0)
+        m = (p_r + p_g) / 2
+        reverse_kl, js = gan.dropped_mode_divergences(torch.tensor(w, dtype=torch.float64)).tolist()
+        assert reverse_kl == pytest.approx(kl(p_g, p_r), abs=1e-6) and reverse_kl == pytest.approx(-math.log(1 - w))
+        assert js == pytest.approx(0.5 * kl(p_r, m) + 0.5 * kl(p_g, m), abs=1e-6)
+    # bounded by log 2, reached as the dropped mode takes all the mass
+    assert gan.dropped_mode_divergences(torch.tensor(1 - 1e-12, dtype=torch.float64))[1].item() == pytest.approx(
+        math.log(2), abs=1e-9)
+
+
 def _check(name, learner, reference, cases):
     from course_utils import checks
 
@@ -104,6 +129,9 @@ def test_each_exercise_checker_accepts_the_reference_and_rejects_a_wrong_answer(
         ("generator_loss_saturating", gan.generator_loss_saturating, one, lambda f: F.softplus(f).mean()),
         # the classic confusion: the saturating loss with its sign flipped
         ("generator_loss_nonsaturating", gan.generator_loss_nonsaturating, one, lambda f: F.softplus(f).mean()),
+        # the dropped mode's mass in the reverse KL without the renormalisation: -log(1 - w) vs w
+        ("dropped_mode_divergences", gan.dropped_mode_divergences, [torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)],
+         lambda w: torch.stack([w, gan.dropped_mode_divergences(w)[..., 1]], -1)),
     ]
     for name, reference, cases, wrong in exercises:
         assert _check(name, reference, reference, cases) is reference

@@ -209,3 +209,22 @@ def test_gradient_penalty_checker_accepts_the_autograd_version_and_rejects_wrong
     for wrong in (squared_norm, one_eps, lambda c, r, f, e: gan.gradient_penalty(c, r, f, eps=e, centre=0.0)):
         with pytest.raises(checks.ExerciseError):
             checks.check_exercise("gradient_penalty", wrong, cases, atol=1e-6, reference=reference)
+
+
+def test_optimal_critic_attains_w1_and_its_checker_rejects_the_flipped_slope():
+    from course_utils import checks
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.linspace(-6, 6, 2401, dtype=torch.float64)
+    real = torch.cat([torch.randn(5000, generator=g) * 0.5 - 2, torch.randn(5000, generator=g) * 0.5 + 2])
+    for fake in (torch.randn(10000, generator=g), 1 + 0.5 * torch.randn(10000, generator=g), real + 0.5):
+        F_r, F_g = ((v.double()[None, :] <= t[:, None]).double().mean(1) for v in (real, fake))
+        f = metrics.optimal_critic_1d(t, F_r, F_g)
+        assert f[0] == 0 and torch.all(torch.diff(f).abs() <= torch.diff(t) + 1e-12)  # 1-Lipschitz
+        gap = (np.interp(real.numpy(), t.numpy(), f.numpy()).mean()
+               - np.interp(fake.numpy(), t.numpy(), f.numpy()).mean())
+        assert gap == pytest.approx(metrics.wasserstein_1d(real, fake), rel=0.01)  # the supremum, up to the grid
+    cases = [(t, F_r, F_g)]
+    assert checks.check_exercise("optimal_critic", metrics.optimal_critic_1d, cases) is metrics.optimal_critic_1d
+    with pytest.raises(checks.ExerciseError, match="optimal_critic"):  # the slope sign(F_r - F_g): the worst critic
+        checks.check_exercise("optimal_critic", lambda t, a, b: metrics.optimal_critic_1d(t, b, a), cases)
