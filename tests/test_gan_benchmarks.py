@@ -1,6 +1,7 @@
 """The GAN benchmark scripts run end to end in their smoke mode and print their tables: they must not rot."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _load(name):
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the script is being loaded
     spec.loader.exec_module(module)
     return module
 
@@ -91,3 +93,36 @@ def test_toy_benchmark_curve_logs_evaluations(isolated_env):
     scores, seconds, curve = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), recipe.with_(hidden=16, batch=32), 0,
                                                   20, evals=4)
     assert [c[0] for c in curve] == [5, 10, 15, 20] and seconds > 0 and 0 <= scores["modes"] <= 25
+
+
+def test_peer_networks_are_the_published_ones():
+    """The re-implemented peers have their sources' shapes and sizes: pytorch/examples' DCGAN with 3
+    channels has the parameter counts its tutorial prints (G 3,576,704, D 2,765,568)."""
+    import torch
+
+    peers = _load("gan_peers")
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    assert count(peers.ExamplesGenerator(channels=3)) == 3_576_704
+    assert count(peers.ExamplesDiscriminator(channels=3)) == 2_765_568
+    G, D = peers.PEERS["examples"].build(0, "cpu")
+    assert G(torch.randn(2, 100)).shape == (2, 1, 64, 64) and D(torch.zeros(2, 1, 64, 64)).shape == (2,)
+    G, D = peers.PEERS["pytorch-gan"].build(0, "cpu")
+    x = G(torch.randn(4, 100))
+    assert x.shape == (4, 1, 32, 32) and x.abs().max() <= 1 and D(x).shape == (4, 1)
+    # PyTorch-GAN's eps = 0.8 quirk and its DCGAN initialisation (convolutions ~ N(0, 0.02)) are kept
+    assert [m.eps for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)] == [1e-5, 0.8, 0.8]
+    conv = next(m for m in D.modules() if isinstance(m, torch.nn.Conv2d))
+    assert 0.01 < float(conv.weight.std()) < 0.03
+    # the peers' samples reach the yardstick as 28 x 28 images in [0, 1]
+    samples = peers.peer_samples(G, 130, 100, training_mode=True, device="cpu")
+    assert samples.shape == (130, 1, 28, 28) and 0 <= float(samples.min()) and float(samples.max()) <= 1
+
+
+def test_peer_benchmark_smoke(isolated_env, capsys):
+    peers = _load("gan_peers")
+    assert peers.main(["--fast", "--only", "pytorch-gan + preloaded", "course:mnist-dcgan"]) == 0
+    out = capsys.readouterr().out
+    assert "| pytorch-gan + preloaded | 1 |" in out and "| course:mnist-dcgan | 1 |" in out
+    assert "course:mnist-dcgan / best peer on either data path" in out and not (isolated_env / "results").exists()
+    with pytest.raises(SystemExit):
+        peers.main(["--fast", "--only", "course:no-such-recipe"])
