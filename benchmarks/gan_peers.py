@@ -55,7 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import adversarial, config, data, metrics, results, storage
+from course_utils import adversarial, config, data, metrics, results, storage, train
 
 SOURCES = {
     "pytorch-gan": "eriklindernoren/PyTorch-GAN, implementations/dcgan/dcgan.py, "
@@ -173,15 +173,15 @@ class Peer:
         return f"{self.name}{' + preloaded' if self.preloaded else ''}"
 
     def build(self, seed: int, device) -> tuple[nn.Module, nn.Module]:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        def make() -> nn.ModuleList:
             if self.name == "pytorch-gan":
-                G, D = PyTorchGANGenerator(self.latent, self.size), PyTorchGANDiscriminator(self.size)
+                nets = nn.ModuleList([PyTorchGANGenerator(self.latent, self.size), PyTorchGANDiscriminator(self.size)])
             else:
-                G, D = ExamplesGenerator(self.latent), ExamplesDiscriminator()
-            for net in (G, D):
-                net.apply(dcgan_init((nn.BatchNorm2d,)))
-        return G.to(device), D.to(device)
+                nets = nn.ModuleList([ExamplesGenerator(self.latent), ExamplesDiscriminator()])
+            return nets.apply(dcgan_init((nn.BatchNorm2d,)))
+
+        G, D = train.seeded(seed, make).to(device)
+        return G, D
 
 
 PEERS = {
@@ -205,19 +205,11 @@ def loader_batches(peer: Peer, device):
             yield x.to(device)
 
 
-def resized_training_set(size: int) -> torch.Tensor:
-    """The training set resized once to ``size`` x ``size`` (bilinear, as PIL's Resize for this upsampling)
-    and rounded back to uint8 like the PIL image: ``(60000, 1, size, size)``."""
-    images = data.mnist("train").images.float()
-    out = torch.cat([F.interpolate(chunk, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-                     for chunk in images.split(4096)])
-    return out.round_().clamp_(0, 255).to(torch.uint8)
-
-
 def preloaded_batches(peer: Peer, device, seed: int):
     """The course's data path for a peer: one uint8 tensor on the device, batches by random indexing,
     scaled to [-1, 1] as ToTensor + Normalize(0.5, 0.5) would."""
-    x_all = resized_training_set(peer.size).to(device)
+    # resized once, bilinear as PIL's Resize for this upsampling, rounded to uint8 like the PIL image
+    x_all = data.resize(data.mnist("train").images, peer.size).to(device)
     g = torch.Generator().manual_seed(seed)
     while True:
         yield x_all[torch.randint(len(x_all), (peer.batch,), generator=g).to(device)].float().div_(127.5).sub_(1.0)

@@ -426,8 +426,9 @@ def _omniglot_arrays(path: Path, split: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _resize(images: torch.Tensor, size: int, chunk: int = 2048) -> torch.Tensor:
-    """Anti-aliased bilinear resize of uint8 ``(N, 1, H, W)`` images, in chunks to bound memory."""
+def resize(images: torch.Tensor, size: int, chunk: int = 2048) -> torch.Tensor:
+    """Anti-aliased bilinear resize of uint8 ``(N, 1, H, W)`` images to ``(N, 1, size, size)`` uint8,
+    rounded like a PIL image, in chunks to bound memory."""
     out = torch.empty(images.shape[0], 1, size, size, dtype=torch.uint8)
     for start in range(0, images.shape[0], chunk):
         x = images[start : start + chunk].float()
@@ -467,7 +468,7 @@ def omniglot(split: str = "background", size: int = OMNIGLOT_SIZE, root=None,
     ink = np.unpackbits(arrays["bits"], axis=1, count=OMNIGLOT_SIZE * OMNIGLOT_SIZE)
     images = torch.from_numpy(ink).view(n, 1, OMNIGLOT_SIZE, OMNIGLOT_SIZE).mul_(255)
     if size != OMNIGLOT_SIZE:
-        images = _resize(images, size)
+        images = resize(images, size)
     return ImageData(
         name=f"Omniglot-{split}",
         images=images,
