@@ -328,8 +328,9 @@ def one_run(name: str, seed: int, seconds: float, yardstick, x_all, cfg, n: int,
     """Train and score one run, or read it from the cache (cached_only: None for a run not there)."""
     if name.startswith("course:"):
         recipe = course_recipe(name)
-        # what trains, not what it is called: a variant that is later registered under a name keeps its runs
-        settings = {k: v for k, v in recipe.settings().items() if k not in ("name", "description")}
+        # what trains, not what it is called: a variant that is later registered under a name keeps its
+        # runs; under a time budget the recipe's step count plays no part (train_gan runs until seconds)
+        settings = {k: v for k, v in recipe.settings().items() if k not in ("name", "description", "steps")}
     else:
         peer = PEERS[name]
         settings = dataclasses.asdict(peer)

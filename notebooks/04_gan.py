@@ -29,8 +29,8 @@
 #
 # **Prerequisites**: notebook 03; convolutional networks; Adam.
 #
-# **Time and hardware**: the recorded full run took 26 min on a 2-core server CPU (Intel Xeon):
-# 12 toy GANs 9 min, the MNIST DCGAN 10 min. A GPU needs no code change; FAST mode: about a
+# **Time and hardware**: the recorded full run took 22 min on a 2-core server CPU (Intel Xeon):
+# 12 toy GANs 9 min, the MNIST DCGAN (20,000 steps) 10 min. A GPU needs no code change; FAST mode: about a
 # minute; a second run reloads every model. A class
 # sitting in FAST mode: about 86 min (estimated as in notebook 00).
 #
@@ -47,10 +47,10 @@ DEVICE = "auto"
 SEEDS = 3
 # The MNIST GAN: noise size, channel width, batch, steps, Adam's learning rate.
 LATENT = 64
-WIDTH = 64
-BATCH = 128
-GAN_STEPS = 5000
-LR = 2e-4
+WIDTH = 32
+BATCH = 64
+GAN_STEPS = 20000
+LR = 1e-3
 # Samples per point of the curves during training (final scores always use the yardstick's 10,000).
 N_CURVE = 2000
 # The image data of sections 1, 3, 5 and 6: "mnist" (the course's results) or "fashion" (Fashion-MNIST).
@@ -674,12 +674,15 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # %% [markdown]
 # ## 6. A DCGAN on MNIST
 #
-# The networks of section 3 play the game on real images, trained by the engine with your loss
-# functions: the recipe `mnist-dcgan`, for `GAN_STEPS` of its 11,000 steps. One addition: a moving
-# average of G's weights (Yazıcı et al. 2019). The weights circle around a good solution (notebook
-# 05 shows why) and their average sits closer to it, so samples come from the averaged G. Eight
-# times the engine calls `curve` (the kernel distance of `N_CURVE` samples); at the end the
-# yardstick scores 10,000.
+# The networks of section 3 on real images, trained by the engine with your loss functions:
+# recipe `mnist-dcgan`, `GAN_STEPS` steps, sampling from a moving average of G's weights (Yazıcı
+# et al. 2019): the weights circle around a good solution (notebook 05 shows why), their average
+# sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
+# samples); at the end the yardstick scores 10,000.
+#
+# Why these sizes? The DCGAN paper's width 64, batch 128 and Adam $2\cdot10^{-4}$ suit a GPU; on a
+# CPU, half the width and batch with Adam $10^{-3}$ reached 44 ± 3 in 10 minutes, against 129 and
+# PyTorch-GAN's 227 ± 38 (`benchmarks/gan_peers.py`).
 
 # %%
 dcgan = adversarial.recipe("mnist-dcgan").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
@@ -742,12 +745,12 @@ widgets.latent_walk(lambda z: G_ema(z), latent_bank, steps=9)
 #
 # Against a *fixed* discriminator, the generator's best move is to put all its mass on whatever
 # images $D$ rates most real: the textbook mechanism of mode collapse. We stop updating $D$ halfway
-# through a short run (`freeze_d_after`, at half width), on several seeds. Each sample may still
+# through a short run (`freeze_d_after`), on several seeds. Each sample may still
 # look like a digit; the histogram shows the collapse.
 
 # %%
 bad_steps = cfg.scale(full=1000, fast=30)
-frozen = dcgan.with_(width=WIDTH // 2, steps=bad_steps, freeze_d_after=bad_steps // 2)
+frozen = dcgan.with_(steps=bad_steps, freeze_d_after=bad_steps // 2)
 bad_reports = []
 for s in seeds:
     bad_nets, h = adversarial.train_or_load("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
@@ -851,8 +854,7 @@ record_file = results.record(
 #
 # - Every training is saved under `COURSE_OUTPUT` with its settings; a second run reloads it.
 # - R1 is *lazy* in the toy recipe: every 4 steps with 4 times the weight (Karras et al. 2020).
-# - The DCGAN runs 5,000 of the recipe's 11,000 steps (`benchmarks/gan_mnist.py` runs them all),
-#   the collapse at half width; the toys 10,000 steps on the grid, 4,000 on the ring.
+# - The DCGAN is sized for a CPU (section 6); the toys run 10,000 steps on the grid, 4,000 on the ring.
 # - `benchmarks/gan_throughput.py` measures the training loop's speed on your machine.
 #
 # ## Going further

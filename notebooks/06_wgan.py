@@ -636,7 +636,8 @@ for task, mixture in (("ring", ring), ("grid", grid)):
 # ## 4. MNIST: GAN, WGAN with clipping and WGAN-GP
 #
 # Notebook 04's DCGAN networks at half width (no batch norm in D, so the penalty stays per
-# sample), batch 64, the engine's MNIST recipes: `gan` (`mnist-dcgan` without the average of G),
+# sample), batch 64, the engine's MNIST recipes: `gan` (`mnist-dcgan` at the DCGAN paper's Adam
+# $2\cdot10^{-4}$, without the average of G),
 # `wgan-clip` (`mnist-wgan-clip`: RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps) and `wgan-gp`
 # (`mnist-wgan-gp`: $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps). The WGANs'
 # critic steps make a generator step dearer, so the step counts (`MNIST_STEPS_*`) give every run
@@ -668,7 +669,8 @@ tasks["mnist"] = dict(real=lambda n, g: x_train[torch.randint(len(x_train), (n,)
 mnist_steps = {"gan": cfg.scale(full=MNIST_STEPS_GAN, fast=40), "wgan-clip": cfg.scale(full=MNIST_STEPS_CLIP, fast=16),
                "wgan-gp": cfg.scale(full=MNIST_STEPS_GP, fast=16)}
 mnist_recipes = {
-    "gan": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, ema=0.0, steps=mnist_steps["gan"]),
+    "gan": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0,
+                                                  steps=mnist_steps["gan"]),
     "wgan-clip": adversarial.recipe("mnist-wgan-clip").with_(width=WIDTH, batch=BATCH, steps=mnist_steps["wgan-clip"]),
     "wgan-gp": adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, gp_lambda=LAMBDA_MNIST,
                                                          steps=mnist_steps["wgan-gp"]),

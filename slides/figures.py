@@ -236,7 +236,7 @@ def course_samples(cfg):
 
     # notebook 08's recipes and step counts (its parameters WIDTH, BATCH, GAN_STEPS, WGAN_STEPS, K_SHARE)
     steps, wgan_steps = cfg.scale(full=1500, fast=40), cfg.scale(full=400, fast=16)
-    recipes = {"GAN": adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, ema=0.0, steps=steps),
+    recipes = {"GAN": adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, lr=2e-4, ema=0.0, steps=steps),
                "WGAN-GP": adversarial.recipe("mnist-wgan-gp").with_(width=32, batch=64, steps=wgan_steps),
                "tempered GAN": adversarial.recipe("mnist-tempered").with_(width=32, batch=64, k_share=0.5,
                                                                           steps=steps)}

@@ -48,11 +48,12 @@ def test_recipes_are_checked_and_named():
         adversarial.Recipe("x", penalty="r1")
     with pytest.raises(KeyError, match="the course's recipes: toy-gan"):
         adversarial.recipe("nope")
-    assert adversarial.recipe("mnist-dcgan").with_(width=32).label() == "mnist-dcgan (width=32)"
+    assert adversarial.recipe("mnist-dcgan").with_(width=16).label() == "mnist-dcgan (width=16)"
+    assert adversarial.recipe("mnist-dcgan").with_(width=32).label() == "mnist-dcgan"  # no change, no suffix
 
 
 def test_build_uses_its_seed_only_and_a_tempered_run_starts_from_its_twin():
-    a = adversarial.build(adversarial.recipe("mnist-dcgan"), 5)
+    a = adversarial.build(adversarial.recipe("mnist-dcgan-w64"), 5)  # mnist-tempered's sizes
     torch.randn(3)
     state = torch.get_rng_state()
     b = adversarial.build(adversarial.recipe("mnist-tempered"), 5)
