@@ -131,6 +131,7 @@ def _registry(**recipes: Recipe) -> dict[str, Recipe]:
 # The course's recipes, by name. Notebooks and benchmarks refer to them by name, so a benchmark
 # measures exactly what a notebook runs.
 _TOY = dict(nets="mlp", latent=2, hidden=256, layers=3, dim=2, batch=256, betas=(0.5, 0.9))
+_MNIST = dict(lr=1e-3, batch=64, width=32, ema=0.999, steps=20000)  # mnist-dcgan's sizes, shared by its variants
 RECIPES: dict[str, Recipe] = _registry(
     **{
         # 2-D mixtures (notebooks 04-06, benchmarks/gan_toys.py)
@@ -153,12 +154,12 @@ RECIPES: dict[str, Recipe] = _registry(
         # mnist-dcgan-w64, the paper's sizes, which earlier records name.
         "mnist-dcgan": Recipe("DCGAN, non-saturating loss, latent 64, width 32, Adam 1e-3 (0.5, 0.999), batch 64, "
                               "EMA 0.999",
-                              lr=1e-3, batch=64, width=32, ema=0.999, steps=20000),
+                              **_MNIST),
         "mnist-dcgan-w64": Recipe("DCGAN at the DCGAN paper's sizes: non-saturating loss, latent 64, width 64, "
                                   "Adam 2e-4 (0.5, 0.999), batch 128, EMA 0.999",
                                   ema=0.999, steps=11000),
         "mnist-dcgan-r1": Recipe("as mnist-dcgan, plus R1 (gamma 1) on real digits",
-                                 lr=1e-3, batch=64, width=32, ema=0.999, penalty="r1", gamma=1.0, steps=20000),
+                                 penalty="r1", gamma=1.0, **_MNIST),
         "mnist-wgan-gp": Recipe("WGAN-GP: lambda 10, 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 64",
                                 objective="wgan", penalty="gp", gp_lambda=10.0, n_critic=5, lr=1e-4, betas=(0.5, 0.9),
                                 batch=64, steps=3000),

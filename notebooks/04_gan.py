@@ -30,9 +30,9 @@
 # **Prerequisites**: notebook 03; convolutional networks; Adam.
 #
 # **Time and hardware**: the recorded full run took 22 min on a 2-core server CPU (Intel Xeon):
-# 12 toy GANs 9 min, the MNIST DCGAN (20,000 steps) 10 min. A GPU needs no code change; FAST mode: about a
-# minute; a second run reloads every model. A class
-# sitting in FAST mode: about 86 min (estimated as in notebook 00).
+# 12 toy GANs 9 min, the MNIST DCGAN (20,000 steps) 10 min. A GPU needs no code change; FAST
+# mode: about a minute; a second run reloads every model. A class sitting in FAST mode: about
+# 86 min (estimated as in notebook 00).
 #
 # **What it shows**: a GAN as a learned two-sample test, why its losses saturate, how it drops modes
 # and how R1 recovers them, and a DCGAN on the course's yardstick, beside the recorded run.

@@ -475,9 +475,9 @@ assert r1_term(D_check, torch.randn(3, 2, dtype=torch.float64), 1.0).requires_gr
 #
 # - **Grid of 25**: recipe `toy-r1` (notebook 04's "GAN + R1", shorter), scored with the mode
 #   counter on 2,500 samples.
-# - **MNIST**: recipe `mnist-dcgan` at Adam $2\cdot10^{-4}$ (the DCGAN paper's rate, at which these runs
-#   were recorded), without the average of G; R1 at every
-#   step; curves from the kernel distance of 2,000 samples, final scores on the yardstick.
+# - **MNIST**: recipe `mnist-dcgan` at Adam $2\cdot10^{-4}$ (the DCGAN paper's rate, at which these
+#   runs were recorded), without the average of G; R1 at every step; curves from the kernel
+#   distance of 2,000 samples, final scores on the yardstick.
 
 # %%
 def slope(D, x):

@@ -666,14 +666,13 @@ def mnist_scores(nets):
 
 tasks["mnist"] = dict(real=lambda n, g: x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)],
                       evaluate=mnist_scores, settings={"n_curve": n_curve})
-mnist_steps = {"gan": cfg.scale(full=MNIST_STEPS_GAN, fast=40), "wgan-clip": cfg.scale(full=MNIST_STEPS_CLIP, fast=16),
-               "wgan-gp": cfg.scale(full=MNIST_STEPS_GP, fast=16)}
 mnist_recipes = {
     "gan": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0,
-                                                  steps=mnist_steps["gan"]),
-    "wgan-clip": adversarial.recipe("mnist-wgan-clip").with_(width=WIDTH, batch=BATCH, steps=mnist_steps["wgan-clip"]),
+                                                  steps=cfg.scale(full=MNIST_STEPS_GAN, fast=40)),
+    "wgan-clip": adversarial.recipe("mnist-wgan-clip").with_(width=WIDTH, batch=BATCH,
+                                                             steps=cfg.scale(full=MNIST_STEPS_CLIP, fast=16)),
     "wgan-gp": adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, gp_lambda=LAMBDA_MNIST,
-                                                         steps=mnist_steps["wgan-gp"]),
+                                                         steps=cfg.scale(full=MNIST_STEPS_GP, fast=16)),
 }
 mnist_nets, mnist_runs, mnist_final = {}, {}, {}
 for method, recipe in mnist_recipes.items():
@@ -686,7 +685,7 @@ for method, recipe in mnist_recipes.items():
 fig, axes = plt.subplots(len(mnist_recipes), 1, figsize=(12, 1.2 * len(mnist_recipes) + 0.6))
 for ax, method in zip(axes, mnist_recipes):
     plots.image_grid(generate(mnist_nets[(method, SEED)]["G"], score_z[:24]), nrow=24, ax=ax,
-                     title=f"{method}, seed {SEED}, {mnist_steps[method]} generator steps")
+                     title=f"{method}, seed {SEED}, {mnist_recipes[method].steps} generator steps")
 plt.tight_layout()
 plt.show()
 

@@ -290,13 +290,13 @@ for loss in ("saturating", "non-saturating"):
 # The course's engine (`adversarial.train_gan`) with two registered recipes: `mnist-dcgan` at the
 # learning rate of the tempered recipe (non-saturating loss, Adam $2 \cdot 10^{-4}$ with betas
 # (0.5, 0.999), batch 64, no average of G), `STEPS` generator steps, and `mnist-tempered`: the
-# same run, same seed (so the same initial
-# networks and the same batches), plus an image lens trained after every $D$ step on **your**
-# `lens_loss`, $\lambda$ on the schedule, $K$ = `K_SHARE` x `STEPS`. From step $K$ the lens is
-# taken out: its weight is 0, so its only task would be to be the identity, and $D$ sees $x$
-# itself. Every `EVALS`-th of the run we measure 2,000 samples with the unbiased kernel distance
-# on the yardstick's features (for curves: it does not depend on the number of samples) and the
-# number of classes among them, and keep what the lens shows $D$ of eight fixed training images.
+# same run, same seed (so the same initial networks and the same batches), plus an image lens
+# trained after every $D$ step on **your** `lens_loss`, $\lambda$ on the schedule, $K$ =
+# `K_SHARE` x `STEPS`. From step $K$ the lens is taken out: its weight is 0, so its only task
+# would be to be the identity, and $D$ sees $x$ itself. Every `EVALS`-th of the run we measure
+# 2,000 samples with the unbiased kernel distance on the yardstick's features (for curves: it does
+# not depend on the number of samples) and the number of classes among them, and keep what the
+# lens shows $D$ of eight fixed training images.
 # At the end, each generator is scored with the course's yardstick: 10,000 samples against the
 # 10,000 test images, beside the floor (10,000 training images against the same test images).
 
