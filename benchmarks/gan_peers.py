@@ -2,7 +2,8 @@
 
     python benchmarks/gan_peers.py                              # everything, 3 seeds, 10 minutes per run
     python benchmarks/gan_peers.py --seeds 0 --only pytorch-gan course:mnist-dcgan
-    python benchmarks/gan_peers.py --course mnist-dcgan --seconds 900 --only course:mnist-dcgan   # 15 minutes
+    python benchmarks/gan_peers.py --seconds 900 --only course:mnist-dcgan --record gan_peers_15min
+    python benchmarks/gan_peers.py --seconds 900 --only "course:mnist-dcgan:lr_end=0.0,steps=31000"
     python benchmarks/gan_peers.py --cached-only                # the table of the runs done so far
     python benchmarks/gan_peers.py --fast                       # smoke run (seconds, 500 samples)
 
@@ -22,7 +23,9 @@ Each peer runs twice: as written (torchvision's ``MNIST`` dataset, PIL ``Resize`
 path (``+ preloaded``: the training set resized once with the same bilinear filter, held as one
 tensor, batches drawn by random indexing), so the table separates the data path from the recipe.
 The course's rows are recipes of the engine's registry (``adversarial.RECIPES``) trained by the
-engine (``adversarial.train_gan``) on the preloaded training set.
+engine (``adversarial.train_gan``) on the preloaded training set. A recipe that decays its learning
+rates (``lr_end``) decays them over its ``steps``, which must fit in the budget (the run stops at
+whichever comes first, and says so when the budget cut the decay short).
 
 Every run trains for ``--seconds`` of wall time (data loading included, scoring left out), one
 run after another in this process. Then the fixed yardstick (``metrics.Yardstick``) scores 10,000
@@ -286,9 +289,15 @@ def train_course(recipe: adversarial.Recipe, seed: int, seconds: float, x_all: t
     def real(n, g):
         return x_all[torch.randint(len(x_all), (n,), generator=g).to(device)]
 
-    history = adversarial.train_gan(nets, real, recipe, seed, seconds=seconds, desc=f"{recipe.label()}, seed {seed}",
-                                    log_every=50)
-    return adversarial.sampler(nets).eval(), int(history.steps["loss_g"][-1]) + 1, float(history["seconds"][-1])
+    # a learning-rate decay needs its length in steps; otherwise the time budget alone ends the run
+    steps = recipe.steps if recipe.lr_end is not None else None
+    history = adversarial.train_gan(nets, real, recipe, seed, steps=steps, seconds=seconds,
+                                    desc=f"{recipe.label()}, seed {seed}", log_every=50)
+    done = int(history.steps["loss_g"][-1]) + 1
+    if steps is not None and done < steps:
+        print(f"  warning: the {seconds:g} s budget ended the run at step {done:,} of the {steps:,} its "
+              "learning-rate decay spans: give the recipe fewer steps", flush=True)
+    return adversarial.sampler(nets).eval(), done, float(history["seconds"][-1])
 
 
 def run_key(name: str, settings: dict, seed: int, seconds: float, device) -> str:
@@ -330,7 +339,9 @@ def one_run(name: str, seed: int, seconds: float, yardstick, x_all, cfg, n: int,
         recipe = course_recipe(name)
         # what trains, not what it is called: a variant that is later registered under a name keeps its
         # runs; under a time budget the recipe's step count plays no part (train_gan runs until seconds)
-        settings = {k: v for k, v in recipe.settings().items() if k not in ("name", "description", "steps")}
+        # unless the recipe decays its learning rates over those steps
+        ignored = ("name", "description") + (("steps",) if recipe.lr_end is None else ())
+        settings = {k: v for k, v in recipe.settings().items() if k not in ignored}
     else:
         peer = PEERS[name]
         settings = dataclasses.asdict(peer)

@@ -126,3 +126,9 @@ def test_peer_benchmark_smoke(isolated_env, capsys):
     assert "course:mnist-dcgan / best peer on either data path" in out and not (isolated_env / "results").exists()
     with pytest.raises(SystemExit):
         peers.main(["--fast", "--only", "course:no-such-recipe"])
+    # a recipe that decays its learning rates runs its steps (the decay's length), within the budget
+    assert peers.main(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=3"]) == 0
+    out = capsys.readouterr().out
+    assert "  3 steps in" in out and "warning" not in out
+    assert peers.main(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=100000"]) == 0
+    assert "the 1.5 s budget ended the run" in capsys.readouterr().out
