@@ -281,6 +281,12 @@ def course_samples(G: nn.Module, n: int, latent: int, device) -> torch.Tensor:
     return torch.cat([G(chunk) for chunk in z.split(1000)]).clamp_(0, 1)
 
 
+def decay_steps(recipe: adversarial.Recipe) -> int | None:
+    """The steps a course run trains for under its time budget: a learning-rate decay (lr_end) needs
+    its length in steps; otherwise None, and the time budget alone ends the run."""
+    return recipe.steps if recipe.lr_end is not None else None
+
+
 def train_course(recipe: adversarial.Recipe, seed: int, seconds: float, x_all: torch.Tensor, device):
     """The engine on the preloaded training set ``x_all`` ``(60000, 1, 28, 28)`` in [0, 1]. Returns
     (the generator to sample from, steps, seconds)."""
@@ -289,8 +295,7 @@ def train_course(recipe: adversarial.Recipe, seed: int, seconds: float, x_all: t
     def real(n, g):
         return x_all[torch.randint(len(x_all), (n,), generator=g).to(device)]
 
-    # a learning-rate decay needs its length in steps; otherwise the time budget alone ends the run
-    steps = recipe.steps if recipe.lr_end is not None else None
+    steps = decay_steps(recipe)
     history = adversarial.train_gan(nets, real, recipe, seed, steps=steps, seconds=seconds,
                                     desc=f"{recipe.label()}, seed {seed}", log_every=50)
     done = int(history.steps["loss_g"][-1]) + 1
@@ -338,9 +343,8 @@ def one_run(name: str, seed: int, seconds: float, yardstick, x_all, cfg, n: int,
     if name.startswith("course:"):
         recipe = course_recipe(name)
         # what trains, not what it is called: a variant that is later registered under a name keeps its
-        # runs; under a time budget the recipe's step count plays no part (train_gan runs until seconds)
-        # unless the recipe decays its learning rates over those steps
-        ignored = ("name", "description") + (("steps",) if recipe.lr_end is None else ())
+        # runs; under a time budget the step count plays a part only as the length of a decay
+        ignored = ("name", "description") + (("steps",) if decay_steps(recipe) is None else ())
         settings = {k: v for k, v in recipe.settings().items() if k not in ignored}
     else:
         peer = PEERS[name]
