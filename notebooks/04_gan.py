@@ -29,8 +29,8 @@
 #
 # **Prerequisites**: notebook 03; convolutional networks; Adam.
 #
-# **Time and hardware**: the recorded full run took 22 min on a 2-core server CPU (Intel Xeon):
-# 12 toy GANs 9 min, the MNIST DCGAN (20,000 steps) 10 min. A GPU needs no code change; FAST
+# **Time and hardware**: the recorded full run took 17 min on a 2-core server CPU (Intel Xeon):
+# 12 toy GANs 7 min, the MNIST DCGAN (20,000 steps) 7 min. A GPU needs no code change; FAST
 # mode: about a minute; a second run reloads every model. A class sitting in FAST mode: about
 # 86 min (estimated as in notebook 00).
 #
@@ -675,17 +675,19 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # ## 6. A DCGAN on MNIST
 #
 # The networks of section 3 on real images, trained by the engine with your loss functions:
-# recipe `mnist-dcgan`, `GAN_STEPS` steps, sampling from a moving average of G's weights (Yazıcı
+# recipe `mnist-dcgan-r1`, `GAN_STEPS` steps, sampling from a moving average of G's weights (Yazıcı
 # et al. 2019): the weights circle around a good solution (notebook 05 shows why), their average
 # sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
 # samples); at the end the yardstick scores 10,000.
 #
-# Why these sizes? The DCGAN paper's width 64, batch 128 and Adam $2\cdot10^{-4}$ suit a GPU; on a
-# CPU, half the width and batch with Adam $10^{-3}$ reached 44 ± 3 in 10 minutes, against 129 and
-# PyTorch-GAN's 227 ± 38 (`benchmarks/gan_peers.py`).
+# Why this recipe? The DCGAN paper's width 64, batch 128 and Adam $2\cdot10^{-4}$ suit a GPU; on a
+# CPU, half the width and batch with Adam $10^{-3}$ (`mnist-dcgan`) reached 44 ± 3 in 10 minutes,
+# against 129 and PyTorch-GAN's 227 ± 38, then stalled: 49 ± 4 at 15 minutes. Section 4's lazy R1,
+# every 16 steps, nearly halves the distance: 27 ± 2 at 10 minutes, 26 ± 1 at 15
+# (`benchmarks/gan_peers.py`, 3 seeds each).
 
 # %%
-dcgan = adversarial.recipe("mnist-dcgan").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
+dcgan = adversarial.recipe("mnist-dcgan-r1").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
                                                steps=cfg.scale(full=GAN_STEPS, fast=60))
 your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating)
 curve_z = torch.randn(n_curve, LATENT, generator=torch.Generator().manual_seed(2)).to(cfg.device)
@@ -846,14 +848,15 @@ record_file = results.record(
 #   $-\log(1 - w)$; JS is bounded by $\log 2$.
 # - The minimax generator loss saturates when $D$ wins; the non-saturating loss does not (the
 #   slide's $-\log((1 - D)/D)$ has its sign flipped).
-# - Plain GANs drop modes of 2-D mixtures; R1 recovers all of them, over seeds.
+# - Plain GANs drop modes of 2-D mixtures; R1 recovers all of them, over seeds, and nearly
+#   halves the MNIST DCGAN's distance.
 # - On MNIST, the classifier-Fréchet distance at a fixed $n$, its floor and the histogram of
 #   predicted digits tell sharpness and coverage apart and catch a collapse.
 #
 # ## How this notebook was made fast
 #
 # - Every training is saved under `COURSE_OUTPUT` with its settings; a second run reloads it.
-# - R1 is *lazy* in the toy recipe: every 4 steps with 4 times the weight (Karras et al. 2020).
+# - R1 is *lazy*: every 4 steps with 4 times the weight on the toys, every 16 on MNIST (Karras et al. 2020).
 # - The DCGAN is sized for a CPU (section 6); the toys run 10,000 steps on the grid, 4,000 on the ring.
 # - `benchmarks/gan_throughput.py` measures the training loop's speed on your machine.
 #
