@@ -175,7 +175,7 @@ for kind in recipes:
 print_table()
 
 # longer GAN runs from the course's records, not re-trained here: notebook 04's DCGAN (mnist-dcgan-r1,
-# average of G, 10 minutes) and the full-width mnist-dcgan-w64 trained for 25 minutes by benchmarks/gan_mnist.py
+# average of G, 20,000 steps) and the full-width mnist-dcgan-w64 trained for 25 minutes by benchmarks/gan_mnist.py
 recorded = {r["notebook"]: r for r in results.load(results.RECORDED)}
 if "04_gan" in recorded:
     m = recorded["04_gan"]["metrics"]
