@@ -3,7 +3,7 @@
     python benchmarks/gan_peers.py                              # everything, 3 seeds, 10 minutes per run
     python benchmarks/gan_peers.py --seeds 0 --only pytorch-gan course:mnist-dcgan
     python benchmarks/gan_peers.py --seconds 900 --only course:mnist-dcgan --record gan_peers_15min
-    python benchmarks/gan_peers.py --seconds 900 --only "course:mnist-dcgan:penalty='r1',gamma=1.0,lazy=16"
+    python benchmarks/gan_peers.py --seconds 900 --only course:mnist-dcgan-r1 --record gan_peers_15min_r1
     python benchmarks/gan_peers.py --seconds 900 --only "course:mnist-dcgan:lr_end=0.0,steps=31000"
     python benchmarks/gan_peers.py --cached-only                # the table of the runs done so far
     python benchmarks/gan_peers.py --fast                       # smoke run (seconds, 500 samples)
