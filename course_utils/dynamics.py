@@ -403,6 +403,13 @@ def eigenvalues_simultaneous(a: float, h: float, d_steps: int = 1) -> np.ndarray
     return 1 + h * math.sqrt(d_steps) * eigenvalues_continuous(a)
 
 
+def jacobian_alternating(a: float, h: float) -> np.ndarray:
+    """The ``(2, 2)`` Jacobian at (0, 0) of one alternating update (psi first, then theta with the new psi;
+    rows and columns theta, psi) for a field whose Jacobian is [[0, -a], [a, 0]]: psi' = psi + h a theta,
+    theta' = theta - h a psi' = (1 - h^2 a^2) theta - h a psi. Its determinant is 1 (notebook 05, Exercise 1)."""
+    return np.array([[1 - (h * a) ** 2, -h * a], [h * a, 1.0]])
+
+
 def eigenvalues_alternating(a: float, h: float, d_steps: int = 1) -> np.ndarray:
     """d_steps discriminator steps then one generator step: with alpha^2 = d_steps h^2 a^2,
     1 - alpha^2 / 2 +- sqrt((1 - alpha^2 / 2)^2 - 1), modulus exactly 1 for alpha <= 2."""

@@ -227,3 +227,10 @@ def dropped_mode_divergences(w: torch.Tensor) -> torch.Tensor:
     reverse_kl = -torch.log1p(-w)
     js = 0.5 * (w * math.log(2) + (1 - w) * torch.log(2 * (1 - w) / (2 - w)) + torch.log(2 / (2 - w)))
     return torch.stack([reverse_kl, js], dim=-1)
+
+
+def js_estimate(loss_d: torch.Tensor) -> torch.Tensor:
+    """The Jensen-Shannon divergence a discriminator's loss implies: loss_D = -V(D, G) (``discriminator_loss``,
+    means over the real and the generated batch), and V(D*, G) = 2 JS - log 4 at the optimal D*, so
+    JS = log 2 - loss_D / 2 (a lower bound for any other D; notebook 06, Exercise 1). Any shape."""
+    return math.log(2) - loss_d / 2

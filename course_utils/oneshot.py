@@ -171,6 +171,24 @@ def score(correct: torch.Tensor) -> Score:
     return Score(100 * p, 100 * math.sqrt(max(p * (1 - p), 0.0) / n), n)
 
 
+def trials_to_tell_apart(p: float, delta: float) -> int:
+    """The fewest trials per model for which two accuracies near ``p`` that differ by ``delta`` (both as
+    fractions), each measured on its own independent trials, are two standard errors of their difference
+    apart: the difference's standard error is sqrt(2 p (1 - p) / n), so n >= 8 p (1 - p) / delta^2
+    (notebook 01, Exercise 5)."""
+    # - 1e-9: a bound that is an integer in exact arithmetic must not round up to the next one
+    return max(1, math.ceil(8 * p * (1 - p) / delta ** 2 - 1e-9))
+
+
+def same_alphabet_share(characters_per_alphabet) -> float:
+    """Probability that two distinct characters drawn uniformly at random (without replacement) come from
+    the same alphabet: sum_a n_a (n_a - 1) / (N (N - 1)), N = sum_a n_a (notebook 01, Exercise 1).
+    ``characters_per_alphabet``: ``(A,)`` counts, a tensor or a list."""
+    n = torch.as_tensor(characters_per_alphabet, dtype=torch.float64)
+    total = n.sum()
+    return float((n * (n - 1)).sum() / (total * (total - 1)))
+
+
 @torch.no_grad()
 def embed_all(embed: Callable[[torch.Tensor], torch.Tensor], data: ImageData, index: torch.Tensor,
               device="cpu", batch_size: int = 512) -> torch.Tensor:

@@ -102,6 +102,13 @@ def comparison(entry: dict, reference: dict | None) -> str:
     return "\n".join(lines)
 
 
+def recorded(notebook: str, folder=RECORDED) -> dict:
+    """The metrics of the course's recorded full run of ``notebook`` (``benchmarks/results``), or ``{}``
+    when there is none: for a notebook to print its numbers beside the recorded ones."""
+    path = Path(folder) / f"{notebook}.json"
+    return json.loads(path.read_text())["metrics"] if path.is_file() else {}
+
+
 def load(folder) -> list[dict]:
     """Every record in ``folder``, sorted by notebook."""
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]

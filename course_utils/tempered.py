@@ -70,6 +70,13 @@ class Lens(nn.Module):
         return x + self.residual(x)
 
 
+def lens_push(real_logits: torch.Tensor, lam) -> torch.Tensor:
+    """How hard the lens's adversarial term pushes each lensed real point: |d(-lam L_D) / d logit| for one point,
+    whose share of L_D is -log sigmoid(logit), so lam sigmoid(-logit) = lam (1 - D(L(x))). It fades as D grows
+    confident that the point is real, like the minimax generator loss (notebook 07, Exercise 3). Any shape."""
+    return lam * torch.sigmoid(-real_logits)
+
+
 def image_lens(channels: int = 1, width: int = 16, depth: int = 3) -> Lens:
     """A small convolutional lens for ``(N, channels, H, W)`` images: ``depth`` 3x3 convolutions
     (same size, ReLU between them) as the residual."""

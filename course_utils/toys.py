@@ -92,6 +92,13 @@ def segment_points(n: int, generator: torch.Generator | None = None) -> torch.Te
     return torch.cat([torch.zeros_like(y), y], 1)
 
 
+def expected_modes(n_modes: int, n: int) -> float:
+    """Expected number of distinct modes among ``n`` samples of a sampler that picks each of ``n_modes`` modes
+    with probability 1 / n_modes: by linearity of expectation, n_modes (1 - (1 - 1 / n_modes)^n) (a mode is
+    missed by all n samples with probability (1 - 1 / n_modes)^n; notebook 04, Exercise 4)."""
+    return n_modes * (1.0 - (1.0 - 1.0 / n_modes) ** n)
+
+
 def mode_report(samples: torch.Tensor, mixture: Mixture, n_sigma: float = 3.0, min_count: int = 1) -> dict:
     """Score generated points against the mixture (VEEGAN's protocol, see the module docstring).
 

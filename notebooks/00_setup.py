@@ -14,7 +14,7 @@
 # # 00 · Setup and a tour of the course tools
 #
 # This first notebook checks that your machine is ready and walks once through every tool the
-# seven topic notebooks use: the run configuration, the three datasets, fast batches, a widget,
+# eight topic notebooks use: the run configuration, the three datasets, fast batches, a widget,
 # an exercise with its checker, a small training run with a checkpoint, and the results record.
 #
 # **Learning goals**

@@ -29,7 +29,7 @@
 # **Prerequisites**: notebook 00; Gaussian densities, Bayes' rule, expectations.
 #
 # **Time and hardware**: about 20 s on a 2-core Intel Xeon server CPU (no GPU needed), about 15 s in FAST mode.
-# A class sitting in FAST mode: about 62 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 70 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: the identity log p(x) = ELBO + KL(q || p(z|x)), derived, then checked to
@@ -204,7 +204,7 @@ for S in (10, 100, 1000, 10000, 100000):
 # Gaussians above. Which single Gaussian $q$ is "closest" to $p$ depends on the direction:
 #
 # - $\min_q \mathrm{KL}(p \,\|\, q)$ pays heavily wherever $p > 0$ but $q \approx 0$: $q$ must
-#   **cover the mass** of both modes (for a Gaussian $q$ the answer matches $p$'s mean and variance);
+#   **cover the mass** of both modes (which Gaussian exactly is Exercise 2);
 # - $\min_q \mathrm{KL}(q \,\|\, p)$ pays wherever $q > 0$ but $p \approx 0$: $q$ **seeks one mode**
 #   and ignores the other. Variational inference minimises this direction.
 #
@@ -243,9 +243,6 @@ def fit_q(direction, mu_start):
 fits = {"KL(p || q), mass-covering": fit_q("forward", 0.0),
         "KL(q || p) started at -5": fit_q("reverse", -5.0),
         "KL(q || p) started at +5": fit_q("reverse", 5.0)}
-p_mean = (grid * p_grid).sum() * dx
-p_var = ((grid - p_mean) ** 2 * p_grid).sum() * dx
-print(f"p's mean and std: {p_mean:.4f}, {p_var.sqrt():.4f}")
 fig, ax = plt.subplots(figsize=(7, 3.2))
 ax.fill_between(grid, p_grid, color="lightgray", label="p: feature of a 1 or a 0")
 for name, (mu_q, logvar_q, loss) in fits.items():
@@ -257,9 +254,40 @@ ax.legend(fontsize="small")
 plt.show()
 
 # %% [markdown]
-# The mass-covering fit lands on $p$'s mean and standard deviation (printed above) and puts
-# its peak where $p$ has little mass; each mode-seeking fit locks onto the mode it started
-# near: the reverse KL has two local minima.
+# Each mode-seeking fit locks onto the mode it started near: the reverse KL has two local minima.
+# The mass-covering fit puts its peak where $p$ has little mass. Where exactly?
+#
+# **Exercise 2 (derive, then compare).** Write $\mathrm{KL}(p \,\|\, q) = -H(p) - \mathbb{E}_p \log
+# q(x)$ for a Gaussian $q = N(m, s^2)$ and set its derivatives in $m$ and $s^2$ to zero: which two
+# numbers of $p$ does the best $q$ copy? For our $p$, a mixture $\sum_k w_k N(\mu_k, \sigma_k^2)$,
+# compute them in closed form: write `mixture_moments(weights, means, variances)` (tensors of
+# shape `(K,)`) returning `torch.stack([mean, variance])`. Predict first: is the variance of a
+# mixture of two unit Gaussians at $\pm 3$ closer to 1 or to 10?
+
+# %%
+def mixture_moments(weights, means, variances):
+    """The mean and the variance of sum_k w_k N(mu_k, s_k^2): a tensor [mean, variance]."""
+    ### BEGIN SOLUTION
+    mean = (weights * means).sum()
+    second = (weights * (variances + means ** 2)).sum()  # E[x^2], component by component
+    return torch.stack([mean, second - mean ** 2])
+    ### END SOLUTION
+
+
+# %%
+g_check = torch.Generator().manual_seed(2)
+cases = [(torch.tensor([0.5, 0.5], dtype=torch.float64), torch.tensor([-3.0, 3.0], dtype=torch.float64),
+          torch.ones(2, dtype=torch.float64)),
+         (torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64), torch.randn(3, generator=g_check, dtype=torch.float64),
+          torch.rand(3, generator=g_check, dtype=torch.float64) + 0.1),
+         (torch.ones(1, dtype=torch.float64), torch.full((1,), 2.0, dtype=torch.float64),
+          torch.full((1,), 0.25, dtype=torch.float64))]
+mixture_moments = checks.check_exercise("mixture_moments", mixture_moments, cases)
+p_mean, p_var = mixture_moments(torch.stack([weight_1, 1 - weight_1]), torch.stack([mu_1, mu_0]),
+                                torch.stack([logvar_1, logvar_0]).exp())
+mu_q, logvar_q, _ = fits["KL(p || q), mass-covering"]
+print(f"p, in closed form:        mean {p_mean:.4f}, std {p_var.sqrt():.4f}")
+print(f"the mass-covering fit:    mean {mu_q:.4f}, std {(0.5 * logvar_q).exp():.4f}")
 #
 # ### Infinite KL when the supports differ
 #
@@ -447,7 +475,7 @@ print(f"at q = p(z|x): max |log p(x) - L(q)| = {at_posterior:.1e} nats")
 assert identity_error < 1e-6 and at_posterior < 1e-6
 
 # %% [markdown]
-# **Exercise 2.** The closed form above is a luxury of linear-Gaussian models. With a neural
+# **Exercise 3.** The closed form above is a luxury of linear-Gaussian models. With a neural
 # decoder, $L(q)$ is estimated by sampling: draw $z_s \sim q$ and average
 # $\log p(x, z_s) - \log q(z_s)$. Write that estimator for a diagonal Gaussian $q$; `log_joint(x, z)`
 # gives $\log p(x, z_s)$ for all samples at once. (`variational.gaussian_log_prob(z, mu, logvar)` gives

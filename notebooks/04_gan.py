@@ -32,7 +32,7 @@
 # **Time and hardware**: the recorded full run took 17 min on a 2-core server CPU (Intel Xeon):
 # 12 toy GANs 7 min, the MNIST DCGAN (20,000 steps) 7 min. A GPU needs no code change; FAST
 # mode: about a minute; a second run reloads every model. A class sitting in FAST mode: about
-# 86 min (estimated as in notebook 00).
+# 95 min (estimated as in notebook 00).
 #
 # **What it shows**: a GAN as a learned two-sample test, why its losses saturate, how it drops modes
 # and how R1 recovers them, and a DCGAN on the course's yardstick, beside the recorded run.
@@ -93,15 +93,13 @@ x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]  # (60000
 x_test = test_set.batch(torch.arange(len(test_set)), cfg.device)[0]
 
 
-def pixel_shuffled(x, generator):
-    """Each pixel of each image taken from an independent random image of x: same marginals."""
+def pixel_shuffled(x, generator):  # each pixel taken from an independent random image of x: same marginals
     flat = x.flatten(1)
     rows = torch.randint(len(x), flat.shape, generator=generator).to(x.device)
     return flat.gather(0, rows).view_as(x)
 
 
-def two_sample_accuracy(p, q, steps, seed=SEED):
-    """Train a small CNN to tell p (label 1) from q (label 0) on 80 % of each; held-out accuracy in %."""
+def two_sample_accuracy(p, q, steps, seed=SEED):  # a small CNN tells p (1) from q (0) on 80 %; held-out acc. %
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     n = min(len(p), len(q))
@@ -184,8 +182,7 @@ def normal_pdf(x, mean, std):
     return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
 
-def mixture_pdf(x, parts):
-    """parts: [(weight, mean, std), ...]."""
+def mixture_pdf(x, parts):  # parts: [(weight, mean, std), ...]
     return sum(w * normal_pdf(x, m, s) for w, m, s in parts)
 
 
@@ -245,8 +242,7 @@ def integral(f):
     return (f.sum() * dx).item()
 
 
-def kl(p, q):
-    """KL(p || q) on the grid; terms with p = 0 contribute 0 (the tiny floor avoids log 0 on q)."""
+def kl(p, q):  # KL(p || q) on the grid; terms with p = 0 contribute 0 (the tiny floor avoids log 0 on q)
     mask = p > 0
     return integral(torch.where(mask, p * (p.clamp_min(1e-300).log() - q.clamp_min(1e-300).log()), torch.zeros_like(p)))
 
@@ -318,8 +314,8 @@ for w, (where_at, sd) in zip((0.05, 0.3, 0.5, 0.5, 0.8), ((-2, 0.25), (-2, 0.25)
           f"{js(data_w, kept):8.4f}")
 
 # %% [markdown]
-# The reverse KL of a dropped mode is $-\log(1 - w)$: only the mass dropped counts, not where
-# the mode was or how wide (the rows with $w = 0.5$ agree). JS grows from 0 to $\log 2$ with $w$.
+# Compare your prediction with the rows where $w = 0.5$: for the reverse KL only the mass dropped
+# counts. JS grows from 0 to $\log 2$ with $w$.
 #
 # ## 3. The losses, and why the original generator loss saturates
 #
@@ -489,6 +485,27 @@ for name, (d_fake, grad_norm) in early.items():
 #   added to D's loss (Mescheder et al. 2018, simplifying Roth et al. 2017's regulariser; notebook
 #   05 shows why it converges), three layers of 256 units, 2-d noise, a cosine-decayed learning rate.
 #
+# **Exercise 4 (derive it).** How much is "25 / 25 modes" worth? Take a perfect generator of a
+# mixture of $K$ equal modes: each sample lands in one of them with probability $1/K$. Derive the
+# expected number of distinct modes among $n$ samples (hint: the expectation of a sum of
+# indicators, one per mode) and write `expected_modes(n_modes, n)` (a float). Then predict: how many
+# of stacked MNIST's 1,000 modes would a perfect generator show in 2,000 samples?
+
+# %%
+def expected_modes(n_modes, n):
+    """Expected distinct modes among n samples of a uniform choice among n_modes modes: a float."""
+    ### BEGIN SOLUTION
+    return n_modes * (1 - (1 - 1 / n_modes) ** n)  # each mode is missed by all n samples w.p. (1 - 1/K)^n
+    ### END SOLUTION
+
+
+# %%
+cases = [(25, 2500), (25, 50), (1000, 2000), (1000, 26_000), (8, 3)]
+expected_modes = checks.check_exercise("expected_modes", expected_modes, cases)
+for k, n in ((25, 2500), (1000, 2000), (1000, 26_000)):
+    print(f"a perfect generator, {k} modes, {n:,} samples: {expected_modes(k, n):.1f} modes on average")
+
+# %% [markdown]
 # The loop below is the whole algorithm: a step of D on a real and a generated batch, then a step
 # of G on the same generated batch, judged by the updated D.
 
@@ -596,16 +613,16 @@ axes[0].legend()
 plt.show()
 
 # %% [markdown]
-# A plain GAN collapses on the ring. On the grid most of its mass lies *between* modes (monsters)
-# and its mode count goes up and down rather than settling. GAN + R1 captures every mode.
-# The recipe changes more than the penalty, so `benchmarks/gan_toys.py` runs it without R1: it
-# collapses (13.0 ± 3.6 of 25 modes over 3 seeds). R1 is what keeps every mode.
+# A plain GAN collapses on the ring; on the grid most of its mass lies *between* modes (monsters)
+# and its mode count goes up and down. GAN + R1 captures every mode. Its recipe changes more than
+# the penalty, so `benchmarks/gan_toys.py` runs it without R1: it collapses (13.0 of 25 modes, mean
+# of 3 seeds; record `gan_toys`). R1 is what keeps every mode.
 #
 # ### One loop for the whole course
 #
 # From section 6 on, the course's engine `adversarial.train_gan` trains every GAN: the loop above
-# with the options later notebooks need (other objectives, penalties, averages of G, time
-# budgets). For the same recipe, seed and steps it ends with your loop's weights, to the last bit:
+# with the options later notebooks need. For the same recipe, seed and steps it ends with your
+# loop's weights, to the last bit:
 
 # %%
 check_steps, check_seed = 40, 1
@@ -649,6 +666,8 @@ sizes = (250, 500, 1000, 2000, 5000, 10000) if not cfg.fast else (250, 1000, 100
 floor_curve = yardstick.floor_curve(sizes)  # a few seconds: real images only, nothing trained
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
 axes[0].plot(floor_curve["n"], floor_curve["frechet"], "o-")
+for n, fd in zip(floor_curve["n"], floor_curve["frechet"]):
+    axes[0].annotate(f"{fd:.1f}", (n, fd), textcoords="offset points", xytext=(4, 4), fontsize=8)
 axes[0].set(xscale="log", yscale="log", xlabel="n (real training images)", ylabel="classifier-Fréchet to the test set",
             title="the floor depends on n")
 axes[1].plot(floor_curve["n"], floor_curve["kernel"], "o-", color="C1")
@@ -657,8 +676,6 @@ axes[1].set(xscale="log", xlabel="n (real training images)", ylabel="kernel dist
             title="an unbiased distance does not")
 plt.tight_layout()
 plt.show()
-for n, fd, kd in zip(floor_curve["n"], floor_curve["frechet"], floor_curve["kernel"]):
-    print(f"n = {n:6,}: classifier-Fréchet {fd:6.2f}   kernel distance {kd:+.4f}")
 
 # %% [markdown]
 # So the course fixes $n$: every reported distance compares **exactly 10,000** samples with the
@@ -680,11 +697,9 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
 # samples); at the end the yardstick scores 10,000.
 #
-# Why this recipe? The DCGAN paper's width 64, batch 128 and Adam $2\cdot10^{-4}$ suit a GPU; on a
-# CPU, half the width and batch with Adam $10^{-3}$ (`mnist-dcgan`) reached 44 ± 3 in 10 minutes,
-# against 129 and PyTorch-GAN's 227 ± 38, then stalled: 49 ± 4 at 15 minutes. Section 4's lazy R1,
-# every 16 steps, nearly halves the distance: 27 ± 2 at 10 minutes, 26 ± 1 at 15
-# (`benchmarks/gan_peers.py`, 3 seeds each).
+# Why this recipe? The DCGAN paper's sizes suit a GPU. On a CPU, half the width and batch with
+# Adam $10^{-3}$ (`mnist-dcgan`) reached 44 ± 3 in 10 minutes and then stalled; section 4's lazy R1
+# nearly halves the distance: 27 ± 2 (`benchmarks/gan_peers.py`, 3 seeds each; README).
 
 # %%
 dcgan = adversarial.recipe("mnist-dcgan-r1").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
@@ -693,19 +708,16 @@ your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_los
 curve_z = torch.randn(n_curve, LATENT, generator=torch.Generator().manual_seed(2)).to(cfg.device)
 
 
-def real_batch(n, g):
-    """n training images drawn with the generator g: (n, 1, 28, 28)."""
+def real_batch(n, g):  # n training images drawn with the generator g: (n, 1, 28, 28)
     return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
 
 
-def generate(G, z):
-    """G's images for noise z (N, LATENT), 1,000 at a time (no autograd graph kept)."""
+def generate(G, z):  # G's images for noise z (N, LATENT), 1,000 at a time, no autograd graph kept
     with torch.no_grad():
         return torch.cat([G(chunk) for chunk in z.split(1000)])
 
 
-def curve(nets):
-    """Scores during training, from n_curve samples of the averaged G: kernel distance, digit entropy."""
+def curve(nets):  # scores during training, from n_curve samples of the averaged G
     point = yardstick.curve_point(generate(adversarial.sampler(nets), curve_z))
     return {"kernel": point["kernel"], "entropy": point["entropy"], "classes": point["classes_present"]}
 
@@ -735,7 +747,7 @@ plots.image_grid(gan_samples[:64], nrow=16, title="samples of the averaged gener
 plt.show()
 
 # %% [markdown]
-# Neither loss tracks image quality (notebook 06 returns to this); the distance does. A GAN has
+# Whether a GAN's losses track image quality is notebook 06's question; the distance does. A GAN has
 # no encoder: explore its latent space by walking between noise vectors (the sliders pick the ends).
 
 # %%
@@ -844,8 +856,8 @@ record_file = results.record(
 #
 # - A GAN learns a two-sample test: $D$ separates real from generated, $G$ fools $D$. Against
 #   $D^* = p_r/(p_r + p_g)$ the game minimises $2\,\mathrm{JS}(p_r, p_g) - \log 4$.
-# - KL punishes dropped modes and forgives monsters; reverse KL charges a dropped mode only
-#   $-\log(1 - w)$; JS is bounded by $\log 2$.
+# - KL punishes dropped modes and forgives monsters; reverse KL charges a dropped mode only for
+#   the mass it held; JS is bounded by $\log 2$. A mode count depends on the number of samples.
 # - The minimax generator loss saturates when $D$ wins; the non-saturating loss does not (the
 #   slide's $-\log((1 - D)/D)$ has its sign flipped).
 # - Plain GANs drop modes of 2-D mixtures; R1 recovers all of them, over seeds, and nearly
@@ -856,9 +868,8 @@ record_file = results.record(
 # ## How this notebook was made fast
 #
 # - Every training is saved under `COURSE_OUTPUT` with its settings; a second run reloads it.
-# - R1 is *lazy*: every 4 steps with 4 times the weight on the toys, every 16 on MNIST (Karras et al. 2020).
-# - The DCGAN is sized for a CPU (section 6); the toys run 10,000 steps on the grid, 4,000 on the ring.
-# - `benchmarks/gan_throughput.py` measures the training loop's speed on your machine.
+# - R1 is *lazy* (applied every few steps with that many times the weight; Karras et al. 2020),
+#   and the DCGAN is sized for a CPU (section 6).
 #
 # ## Going further
 #

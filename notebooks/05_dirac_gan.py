@@ -35,7 +35,7 @@
 # matrix; complex numbers.
 #
 # **Time and hardware**: sections 1-4 take seconds. Section 5 trains 12 small GANs: a full run
-# took 13 min on a 2-core server CPU (AMD EPYC). A GPU is used without code changes. FAST mode:
+# took 16 min on a 2-core server CPU (AMD EPYC). A GPU is used without code changes. FAST mode:
 # about 30 s; a second run reloads every trained model. A class sitting in FAST mode: about
 # 90 min (estimated as in notebook 00).
 #
@@ -102,27 +102,7 @@ GAN, NSGAN, WGAN = dynamics.GAN, dynamics.NSGAN, dynamics.WGAN
 # $$v(\theta, \psi) = \begin{pmatrix} -\partial_\theta L \\ \partial_\psi L \end{pmatrix}
 #   = \begin{pmatrix} -\psi\, f'(\psi\theta) \\ \theta\, f'(\psi\theta) \end{pmatrix}.$$
 #
-# **Exercise 1.** Write $v$ for the GAN, $f(t) = -\log(1 + e^{-t})$, in PyTorch, point by point
-# for tensors `theta`, `psi` of shape `(n,)`. Hint: $f'(t) = 1/(1 + e^{t})$, which is
-# `torch.sigmoid(-t)`. The check compares it with autograd's gradient of $L$.
-
-# %%
-def vector_field(theta, psi):
-    """(v_theta, v_psi) of the Dirac-GAN with f(t) = -log(1 + exp(-t)); theta, psi: (n,) -> two (n,)."""
-    ### BEGIN SOLUTION
-    slope = torch.sigmoid(-psi * theta)  # f'(psi theta)
-    return -psi * slope, theta * slope
-    ### END SOLUTION
-
-
-# %%
-points = torch.linspace(-3, 3, 13, dtype=torch.float64)
-cases = [(points, points.flip(0)), (points, 0.5 * points),
-         (torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))]
-vector_field = checks.check_exercise("vector_field", vector_field, cases)
-
-# %% [markdown]
-# `course_utils.dynamics` holds the same field in NumPy, vectorised, for the three objectives
+# `course_utils.dynamics` holds this field in NumPy, vectorised, for the three objectives
 # (and checked against autograd in `tests/test_dynamics.py`). The **non-saturating** GAN (NS-GAN)
 # keeps the discriminator's half and lets the generator minimise $-f(-\psi\theta)$ instead, as in
 # notebook 04. Here are the three fields as stream lines:
@@ -174,13 +154,37 @@ plt.show()
 # - **Simultaneous gradient descent**: $(\theta, \psi) \leftarrow (\theta, \psi) + h\, v(\theta, \psi)$.
 #   The update's Jacobian is $I + hJ$, eigenvalues $1 \pm h f'(0)\, i$, of modulus
 #   $\sqrt{1 + h^2 f'(0)^2} > 1$ for any step $h > 0$: it **spirals out**.
-# - **Alternating gradient descent**: $\psi$ first, then $\theta$ with the new $\psi$. Its
-#   Jacobian has determinant 1 and eigenvalues $1 - \alpha^2/2 \pm \sqrt{(1 - \alpha^2/2)^2 - 1}$
-#   with $\alpha = h f'(0)$ (times $\sqrt{n_d}$ with $n_d$ discriminator steps): for
-#   $\alpha \le 2$ they lie **on the unit circle**, so it neither converges nor escapes.
+# - **Alternating gradient descent**: $\psi$ first, then $\theta$ with the new $\psi$. Is it any
+#   better? Exercise 1 finds out.
 #
 # An update converges locally when every eigenvalue of its Jacobian has modulus below 1 (the ODE:
-# negative real part). We compute each Jacobian by finite differences (`dynamics.update_jacobian`).
+# negative real part).
+#
+# **Exercise 1 (derive it).** Linearise one alternating update at $(0, 0)$ with $a = f'(0)$: write
+# $\psi'$ from $(\theta, \psi)$, then $\theta'$ from $(\theta, \psi')$, and collect the $2 \times 2$
+# matrix that maps $(\theta, \psi)$ to $(\theta', \psi')$ (rows and columns: $\theta$, $\psi$). Write
+# `alternating_jacobian(a, h)` returning it as a NumPy array. Then, before running the check, work
+# out its determinant: what does it say about the product of the two eigenvalues' moduli?
+
+# %%
+def alternating_jacobian(a, h):
+    """The (2, 2) Jacobian at (0, 0) of psi <- psi + h v_psi, then theta <- theta + h v_theta (new psi)."""
+    ### BEGIN SOLUTION
+    return np.array([[1 - (h * a) ** 2, -h * a], [h * a, 1.0]])  # theta' = theta - h a (psi + h a theta)
+    ### END SOLUTION
+
+
+# %%
+cases = [(0.5, 0.1), (1.0, 0.7), (0.5, 3.0)]
+alternating_jacobian = checks.check_exercise("alternating_jacobian", alternating_jacobian, cases)
+for a_, h_ in cases:
+    J_alt = alternating_jacobian(a_, h_)
+    print(f"a = {a_}, h = {h_}: determinant {np.linalg.det(J_alt):.6f}, "
+          f"moduli of the eigenvalues {np.round(np.abs(np.linalg.eigvals(J_alt)), 6)}")
+
+# %% [markdown]
+# Every Jacobian below is computed by finite differences of one update (`dynamics.update_jacobian`)
+# and checked against its closed form.
 
 # %%
 METHODS = {"continuous": dict(mode="continuous"), "simultaneous": dict(mode="simultaneous"),
@@ -379,12 +383,9 @@ ax_paths.set(xlabel="update", ylabel="distance to (0, 0)", title="the two marked
 ax_paths.legend(fontsize="small")
 plt.tight_layout()
 plt.show()
-best = np.unravel_index(radius.argmin(), radius.shape)
-print(f"fastest local rate on the grid: max|lambda| = {radius[best]:.3f} at gamma = {gammas[best[1]]:.2f}, h = "
-      f"{steps_h[best[0]]:.2f}")
 
 # %% [markdown]
-# **Exercise 4 (an experiment).** Your learning rate $h$ is fixed; choose $\gamma$. Write
+# **Exercise 3 (an experiment).** Your learning rate $h$ is fixed; choose $\gamma$. Write
 # `fastest_gamma(a, h)`, the R1 weight whose updates contract fastest: search a fine grid with
 # your `r1_eigenvalues`, or reason from Exercise 2's roots. Then predict the distance after 60
 # updates from $(0.1, 0.1)$ at $h = 0.3$ (about $\max|\lambda|^{60}$ times the start) before the
@@ -409,9 +410,9 @@ for g_ in (fastest_gamma(0.5, h_exp) / 3, fastest_gamma(0.5, h_exp), 3 * fastest
     print(f"gamma {g_:5.2f}: max|lambda| {rho:.3f}, predicted distance {start * rho**60:.2e}, simulated {measured:.2e}")
 
 # %% [markdown]
-# The fastest contraction sits where the two eigenvalues of $J$ meet, $\gamma = 2 f'(0) = 1$ (critical
-# damping), for every step that converges at all; weaker, the rotation wins; stronger, one eigenvalue
-# creeps to 0. Beyond the black line the same penalty diverges.
+# Compare your $\gamma$ with the roots of Exercise 2: the fastest contraction sits where the two
+# eigenvalues of $J$ meet (critical damping), for every step that converges at all; weaker, the
+# rotation wins; stronger, one eigenvalue creeps to 0. Beyond the black line the same penalty diverges.
 #
 # ## 4. Explore
 #
@@ -440,7 +441,7 @@ print(f"one redraw: {1000 * explorer.seconds:.0f} ms (benchmarks/dirac_widget.py
 # simplifies Roth et al. (2017), who penalised the gradient on real and generated data weighted by
 # $(1 - D)^2$ and $D^2$; R1 keeps the real-data term, unweighted.
 #
-# **Exercise 3.** Write the R1 term for a discriminator `D` (a module returning logits, one per
+# **Exercise 4.** Write the R1 term for a discriminator `D` (a module returning logits, one per
 # sample) and a real batch `x`: $\frac{\gamma}{2}$ times the batch mean of $\lVert\nabla_x D(x)\rVert^2$
 # (the squared norm summed over every coordinate of one sample). It must be differentiable with
 # respect to `D`'s parameters (`create_graph=True`), and must not change `x` itself (work on
@@ -634,7 +635,8 @@ for g_ in (0.0, GAMMA_MNIST):
 # data (a large $|\psi|$, which pushes even a generator already there) and the grid's mode count
 # wanders; with R1 the slope stays near zero and every mode is kept. On MNIST a short run with R1
 # evens the coverage a little but does not sharpen the digits, within the spread over seeds: the
-# paper's claim is about convergence near an equilibrium, which 1,500 steps do not reach.
+# paper's claim is about convergence near an equilibrium, which so short a run does not reach. Over
+# 10 minutes R1 did pay: 27 ± 2 against 44 ± 3 without (`benchmarks/gan_peers.py`, 3 seeds; README).
 
 # %% [markdown]
 # ## 6. Recording the results
@@ -680,11 +682,13 @@ record_file = results.record(
 # 1. In the Dirac-GAN, R1 and R2 are the same penalty. In a real GAN they are not: which one keeps
 #    the discriminator flat where the *data* is, and why is that the place that matters at the
 #    equilibrium?
-# 2. The gradient penalty is zero-*centred* in R1 and one-centred in WGAN-GP. Explain with the
-#    Dirac-GAN why the centre decides whether training converges.
-# 3. Alternating updates keep the eigenvalues on the unit circle, yet the NS-GAN's alternating
-#    trajectory slowly approaches the equilibrium. What does the linearisation leave out?
-# 4. Instance noise converges for the GAN but not the WGAN. Which property of $f$ does it use?
+# 2. WGAN-GP does not converge in the Dirac-GAN, yet notebook 06 trains good toy GANs with it. How
+#    can both be true? What does each experiment ask?
+# 3. The NS-GAN's alternating updates creep towards the equilibrium like $1/\sqrt{t}$. How many
+#    updates does it take to get ten times closer than after 100 updates? Would you call that
+#    convergence in a training budget?
+# 4. Instance noise converges in the Dirac-GAN, yet few GANs use it today. What does it cost in a
+#    real GAN, and how must its $\sigma$ be scheduled?
 
 # %% [markdown] tags=["answers"]
 # **Answers for instructors** (the solution build and the deck's speaker notes only;
@@ -693,14 +697,13 @@ record_file = results.record(
 # 1. R1. At the equilibrium the generator's distribution is the data, so $D$'s slope at the data
 #    is the force on the generator there: if it is not zero, the generator is pushed off the data.
 #    R2 acts where the generator is, the same place only once training has converged.
-# 2. R1, $\frac{\gamma}{2}\psi^2$, pulls $\psi$ to 0, where the equilibrium is: it damps the
-#    spiral. The one-centred $\frac{\gamma}{2}(|\psi| - 1)^2$ pulls $|\psi|$ to 1 even with the
-#    generator on the data, so $D$ keeps pushing and $(0, 0)$ is no resting point (the penalty is
-#    not even differentiable at $\psi = 0$).
-# 3. The terms beyond first order (the loss's curvature and higher). On the unit circle the linear
-#    part neither grows nor shrinks the distance, so they decide: the NS-GAN creeps in like $1/\sqrt{t}$.
-# 4. The curvature of $f$: noise adds $2 f''(0)\sigma^2$ to the Jacobian's $\psi$ entry; the GAN has
-#    $f''(0) = -1/4$, which damps; the WGAN's $f(t) = t$ has $f''(0) = 0$.
+# 2. The Dirac-GAN asks whether training settles *at* the equilibrium (WGAN-GP keeps $D$'s slope
+#    at 1 there, so it circles); the toys ask whether a far-away generator covers every mode within
+#    a budget (the penalty keeps the critic's gradients useful on the way). Different properties.
+# 3. Ten times closer needs 100 times the updates: 10,000 instead of 100. Convergent on paper, a
+#    stall in practice.
+# 4. $D$ compares blurred data with blurred samples, so the generator is matched only up to the
+#    noise. $\sigma$ must be annealed to 0 (Sønderby et al. 2017), and the damping vanishes with it.
 
 # %% [markdown]
 # ## Summary
@@ -713,7 +716,6 @@ record_file = results.record(
 #   steps; the WGAN is no different.
 # - WGAN clipping and WGAN-GP do not converge; instance noise (for the GAN), R1 / R2 and consensus
 #   optimisation do, by adding a negative real part. A step size or weight too large undoes it.
-# - Every eigenvalue was computed from one update numerically and checked against its closed form.
 # - The same R1 term in real training keeps the discriminator flat at the data; on the grid it
 #   keeps every mode where the plain GAN's count wanders; on MNIST, in a short run, it does not
 #   sharpen the digits.
@@ -726,9 +728,8 @@ record_file = results.record(
 #
 # ## How this notebook was made fast
 #
-# - The toy recipe applies R1 lazily, every 4 steps with 4 times the weight (Karras et al. 2020).
-# - Every trained model is saved under `COURSE_OUTPUT` by its settings; a second run reloads it.
-# - `benchmarks/dirac_widget.py` measures the explorer's redraw time for every control.
+# - Lazy R1 on the toys (every 4 steps, 4 times the weight; Karras et al. 2020); every trained model
+#   saved under `COURSE_OUTPUT` by its settings; `benchmarks/dirac_widget.py` times the explorer.
 #
 # ## References
 #

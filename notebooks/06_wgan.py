@@ -19,9 +19,8 @@
 #
 # Notebook 05 showed GAN training circling its equilibrium. The other complaint led to the
 # Wasserstein GAN: when the two distributions do not overlap, the Jensen-Shannon divergence of
-# notebook 04 is flat and the generator learns nothing from it.
-# The Wasserstein-1 distance changes smoothly there, and a 1-Lipschitz **critic** estimates it
-# (Arjovsky, Chintala & Bottou 2017). Keeping the critic 1-Lipschitz is the hard part: weight
+# notebook 04 is flat; the Wasserstein-1 distance changes smoothly, and a 1-Lipschitz **critic**
+# estimates it (Arjovsky, Chintala & Bottou 2017). Keeping the critic 1-Lipschitz is the hard part: weight
 # clipping has problems of its own, and the gradient penalty replaced it (Gulrajani et al. 2017).
 #
 # **Learning goals**
@@ -35,8 +34,8 @@
 #
 # **Prerequisites**: notebooks 04 and 05; the Lipschitz condition; sorting.
 #
-# **Time and hardware**: a full run took 21 min on a 2-core server CPU (Intel Xeon; 21 toy GANs:
-# 10 min; 9 MNIST GANs: 9 min). A GPU is used without code changes. FAST mode: about a minute; a second
+# **Time and hardware**: a full run took 27 min on a 2-core server CPU (AMD EPYC; 21 toy GANs,
+# then 9 MNIST GANs of about a minute each). A GPU is used without code changes. FAST mode: about a minute; a second
 # run reloads every trained model. A class sitting in FAST mode: about 90 min (estimated as
 # in notebook 00).
 #
@@ -106,7 +105,25 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # maximise the difference estimates $W_1$, and the generator can descend it. (The lecture's
 # $\min_G \max_D \mathbb{E}_{P_g} D(x) - \mathbb{E}_{P_r} D(x)$ is the same with $D = -f$.) For each
 # $\theta$ we train a GAN discriminator and a WGAN-GP critic (section 3) from scratch, then ask
-# each how the generator should move.
+# each how the generator should move, and what it measures.
+#
+# **Exercise 1 (derive it).** A discriminator reports its loss $\mathcal{L}_D$ (`gan.discriminator_loss`,
+# notebook 04: the mean cross-entropy over a real and a generated batch). Using notebook 04's
+# $V(D^*, G) = 2\,\mathrm{JS}(p_r, p_g) - \log 4$, derive the JS divergence that a loss implies if
+# $D$ is optimal, and write `js_estimate(loss_d)` (any shape). Predict: what loss does a perfect
+# discriminator reach on disjoint supports, and which JS does your formula then give?
+
+# %%
+def js_estimate(loss_d):
+    """The JS divergence implied by a discriminator's loss, if D is optimal (same shape as loss_d)."""
+    ### BEGIN SOLUTION
+    return math.log(2) - loss_d / 2  # loss_D = -V and V(D*, G) = 2 JS - log 4
+    ### END SOLUTION
+
+
+# %%
+cases = [torch.tensor(2 * math.log(2)), torch.tensor([0.0, 0.3, 1.0]), torch.rand(5, dtype=torch.float64)]
+js_estimate = checks.check_exercise("js_estimate", js_estimate, cases)
 
 # %%
 segments = toys.segments  # n real points (0, y) and n generated ones (theta, y), y ~ U[0, 1]
@@ -124,8 +141,8 @@ probe_recipes = {
 
 
 def probe(theta, kind, steps, seed=0, record_every=0):
-    """Train a discriminator ("gan": JS estimate log 2 - loss_D / 2) or a WGAN-GP critic (W1 estimate) on
-    the segments; return the estimate, |d loss_G / d theta| per generator loss, and every record_every steps a trace."""
+    """A discriminator ("gan": JS estimate) or a WGAN-GP critic (W1 estimate) on the segments: its estimate,
+    |d loss_G / d theta| per generator loss, and a trace of them every record_every steps."""
     D = train.seeded(seed, lambda: gan.mlp(2, 1, 64, 2))
 
     def generator_gradients(D):
@@ -146,8 +163,7 @@ def probe(theta, kind, steps, seed=0, record_every=0):
     with torch.no_grad():
         real, fake = segments(theta, 4096, torch.Generator().manual_seed(7))
         r, f = D(real).view(-1), D(fake).view(-1)
-        estimate = (math.log(2) - gan.discriminator_loss(r, f).item() / 2 if kind == "gan"
-                    else (r.mean() - f.mean()).item())
+        estimate = js_estimate(gan.discriminator_loss(r, f)).item() if kind == "gan" else (r.mean() - f.mean()).item()
     trace = {name: ([int(i) for i in history.steps[name]], [float(v) for v in history[name]])
              for name in history.keys() if name != "loss_d"}
     return {"estimate": estimate, **generator_gradients(D), "trace": trace, "D": D}
@@ -158,8 +174,7 @@ thetas = [-2.0, -1.0, -0.5, -0.2, 0.2, 0.5, 1.0, 2.0] if not cfg.fast else [-1.0
 trace_every = max(1, probe_steps // 25)
 
 
-def disjoint_supports():
-    """Every probe of this section (a minute of training): numbers only, so a rerun reloads them."""
+def disjoint_supports():  # every probe of this section (a minute of training): numbers only, so a rerun reloads them
     plain = lambda r: {k: v for k, v in r.items() if k != "D"}  # noqa: E731
     return {"probes": {kind: [plain(probe(t, kind, probe_steps)) for t in thetas] for kind in ("gan", "critic")},
             "traces": {kind: probe(1.0, kind, probe_steps, record_every=trace_every)["trace"]
@@ -221,28 +236,9 @@ plt.show()
 # with $x_{(i)}$ the sorted sample, which is also $\int |F_r(t) - F_g(t)|\, dt$ for the two
 # empirical distribution functions.
 #
-# **Exercise 1.** Write `w1_sorted(x, y)` for two 1-D tensors of the same length. The check
-# compares it with `course_utils.metrics.wasserstein_1d`, which handles unequal sizes through the
-# distribution functions and is tested against `scipy.stats.wasserstein_distance`.
-
-# %%
-def w1_sorted(x, y):
-    """Exact W1 between the empirical distributions of x and y, both (n,): a 0-d tensor."""
-    ### BEGIN SOLUTION
-    return (torch.sort(x).values - torch.sort(y).values).abs().mean()
-    ### END SOLUTION
-
-
-# %%
-g_check = torch.Generator().manual_seed(0)
-cases = [(torch.randn(100, generator=g_check, dtype=torch.float64),
-          2 + torch.rand(100, generator=g_check, dtype=torch.float64)),
-         (torch.zeros(5, dtype=torch.float64), torch.full((5,), -1.5, dtype=torch.float64)),
-         (torch.randn(257, generator=g_check, dtype=torch.float64),
-          0.5 + 3 * torch.randn(257, generator=g_check, dtype=torch.float64))]  # CDFs cross
-w1_sorted = checks.check_exercise("w1_sorted", w1_sorted, cases, atol=1e-9)
-
-# %% [markdown]
+# `metrics.wasserstein_1d` computes it (and handles unequal sizes through the distribution
+# functions; it is tested against `scipy.stats.wasserstein_distance`).
+#
 # **Exercise 2 (a derivation).** Integrate by parts to show $\mathbb{E}_r f - \mathbb{E}_g f =
 # \int f'(t)\,(F_g(t) - F_r(t))\,dt$ for distributions on the line. Which slope $f'(t)$, with
 # $|f'| \le 1$, maximises it at each $t$? Write `optimal_critic(t, F_r, F_g)`: that critic's values
@@ -278,10 +274,11 @@ for name_, fake in candidates.items():  # E_r f - E_g f of the optimal critic, i
 # the exact $W_1$, and draw it next to the optimal one.
 #
 # One surprise first. With Gulrajani et al.'s two-sided penalty $(\lVert\nabla f\rVert - 1)^2$ the
-# critic can get stuck: for the generator N(0, 1) the best critic is shaped like $|x|$, but one
-# that starts leaning the other way settles on $-|x|$ (slope $\pm 1$ everywhere, so no penalty;
-# turning round means passing through slope 0, which the penalty charges for). The **one-sided**
-# penalty $\max(0, \lVert\nabla f\rVert - 1)^2$ (Petzka et al. 2018) has no such barrier. Four seeds each:
+# critic can get stuck: for the generator N(0, 1) the best critic is V-shaped (slope $-1$ left of
+# the middle, $+1$ right of it), but a critic that starts as a falling line must turn its right half
+# round, through slope 0, which the penalty charges for. The **one-sided** penalty
+# $\max(0, \lVert\nabla f\rVert - 1)^2$ (Petzka et al. 2018) has no such barrier. Four seeds each, and
+# the two-sided critics drawn:
 
 # %%
 def train_critic_1d(real, fake, steps, one_sided, lam=10.0, seed=0):
@@ -306,61 +303,68 @@ n_seeds_1d = 1 if cfg.fast else 4
 name = "N(0, 1)"
 
 
+on_t = lambda f: f(t[:, None].float()).detach().view(-1).double()  # noqa: E731 - a 1-D critic's values on t
+
+
 def duality_1d():
-    """The critics of this cell (half a minute): their estimates, and the N(0, 1) critic on t."""
-    sided = {str(one_sided): [train_critic_1d(real_1d, candidates[name], critic_steps_1d, one_sided, seed=s)[1]
-                              for s in range(n_seeds_1d)] for one_sided in (False, True)}
+    """The critics of this cell (half a minute): their estimates, the two-sided and the N(0, 1) critics on t."""
+    runs = {one_sided: [train_critic_1d(real_1d, candidates[name], critic_steps_1d, one_sided, seed=s)
+                        for s in range(n_seeds_1d)] for one_sided in (False, True)}
+    sided = {str(k): [e for _, e in v] for k, v in runs.items()}
     estimates, curve = {}, None
     for other, fake in candidates.items():
         f, estimates[other] = train_critic_1d(real_1d, fake, critic_steps_1d, one_sided=True)
-        if other == name:
-            with torch.no_grad():
-                curve = f(t[:, None].float()).view(-1).double()
-    return {"sided": sided, "estimates": estimates, "learned": curve}
+        curve = on_t(f) if other == name else curve
+    return {"sided": sided, "estimates": estimates, "learned": curve, "two_sided": [on_t(f) for f, _ in runs[False]]}
 
 
 duality = train.compute_or_load("06_duality", duality_1d, {"steps": critic_steps_1d, "seeds": n_seeds_1d, "n": n_1d,
-                                                                   "trainer": "adversarial.train_critic"})
+                                                          "trainer": "adversarial.train_critic", "curves": "two-sided"})
 sided = {one_sided: duality["sided"][str(one_sided)] for one_sided in (False, True)}
-w1_normal = w1_sorted(real_1d, candidates[name]).item()
+w1_normal = metrics.wasserstein_1d(real_1d, candidates[name])
 print(f"N(0, 1) against the two Gaussians: exact W1 = {w1_normal:.3f}")
 for one_sided, estimates in sided.items():
     print(f"  {'one-sided' if one_sided else 'two-sided'} penalty, critic's estimate by seed: "
           + ", ".join(f"{e:.3f}" for e in estimates))
 
-rows_1d = [(other, w1_sorted(real_1d, fake).item(), duality["estimates"][other]) for other, fake in candidates.items()]
+rows_1d = [(other, metrics.wasserstein_1d(real_1d, fake), duality["estimates"][other])
+           for other, fake in candidates.items()]
 print("\ngenerator                 W1 exact (sorted samples)   one-sided critic's estimate")
 for other, w, e in rows_1d:
     print(f"{other:24s}  {w:12.3f}                {e:10.3f}  ({100 * (e - w) / w:+.1f} %)")
 
 F_r, F_g = cdf["data"], cdf[name]
 optimal, learned = optimal_critic(t, F_r, F_g), duality["learned"]
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
 axes[0].hist(real_1d.numpy(), 120, density=True, alpha=0.5, label="real: Gaussians at -2 and +2")
 axes[0].hist(candidates[name].numpy(), 120, density=True, alpha=0.5, label=f"generated: {name}")
 axes[0].plot(t, F_r, "C0", t, F_g, "C1")
 axes[0].set(xlabel="x", title="the two distributions and their CDFs")
 axes[0].legend(fontsize=8)
 axes[1].plot(t, learned - learned.mean(), label="trained critic (centred)")
-axes[1].plot(t, optimal - optimal.mean(), "k--", label="optimal critic: slope sign(F_g - F_r)")
+axes[1].plot(t, optimal - optimal.mean(), "k--", label="optimal critic (Exercise 2)")
 axes[1].set(xlabel="x", ylabel="f(x)", title="Kantorovich-Rubinstein: the critic")
 axes[1].legend(fontsize=8)
+for s, (curve, e) in enumerate(zip(duality["two_sided"], sided[False])):
+    axes[2].plot(t, curve - curve.mean(), label=f"seed {s}: estimate {e / w1_normal:.2f} W1")
+axes[2].set(xlabel="x", title="two-sided penalty: the critic of each seed")
+axes[2].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Count the two-sided critic's stuck seeds (an estimate near 0: the $-|x|$ shape). Both penalties
-# overshoot $W_1$ a little (a soft penalty lets the slope exceed 1). The trained critic rises where
-# the data has mass and the generator has not, pushing generated samples towards the modes; it
-# follows the optimal critic where there are samples and flattens where there are none.
+# Count the two-sided critic's stuck seeds (an estimate near 0). A stuck critic (right panel) is
+# close to a straight falling line: slope $-1$ everywhere, so no penalty, and almost no score, since
+# a line gives the two symmetric distributions nearly the same mean. Both penalties overshoot $W_1$
+# a little (a soft penalty lets the slope exceed 1). The trained critic follows the optimal one
+# where there are samples and flattens where there are none.
 #
 # ## 2. Keeping the critic 1-Lipschitz by clipping its weights
 #
-# The lecture's verdict: the WGAN "does not solve all issues" (vanishing and exploding gradients,
-# weight clipping, careful tuning). Its paper clips every weight into $[-c, c]$, $c = 0.01$, after
-# each critic step (Algorithm 1: RMSprop $5\cdot10^{-5}$, 5 critic steps per generator step); the
-# critic is then $K$-Lipschitz for an unknown $K$, which only rescales $W_1$. Gulrajani et al.
-# (2017, Figure 1) showed three problems, which we reproduce on the ring of 8 with the generator
+# The lecture's verdict: the WGAN "does not solve all issues". Its paper clips every weight into
+# $[-c, c]$, $c = 0.01$, after each critic step (Algorithm 1: RMSprop $5\cdot10^{-5}$, 5 critic
+# steps per generator step); the critic is then $K$-Lipschitz for an unknown $K$. Gulrajani et al.
+# (2017, Figure 1) showed three problems, reproduced here on the ring of 8 with the generator
 # fixed at the data plus unit Gaussian noise:
 #
 # 1. the clipped critic is too simple: nearly linear, where the penalised critic follows the modes;
@@ -400,8 +404,7 @@ points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], 1)
 surface_names = {"clip": "weight clipping (c = 0.01)", "gp": f"gradient penalty (lambda = {LAMBDA_TOY:g})"}
 
 
-def critic_surfaces():
-    """Both critics' values on the plotting grid and their weights (20 s of training), cached."""
+def critic_surfaces():  # both critics' values on the plotting grid and their weights (20 s of training), cached
     out = {}
     for constraint in surface_names:
         f = train_fixed_critic(constraint, steps=fixed_steps)[0]
@@ -440,8 +443,7 @@ print(f"clipped critic: {100 * at_bound:.1f} % of its {len(clip_weights):,} para
 deep_steps = cfg.scale(full=PROBE_STEPS // 2, fast=20)
 
 
-def deep_critics():
-    """Per-layer gradient norms of the four deep critics (15 s of training), cached."""
+def deep_critics():  # per-layer gradient norms of the four deep critics (15 s of training), cached
     norms = {f"clip c = {c:g}": train_fixed_critic("clip", c=c, steps=deep_steps, hidden=128, layers=12)[1]
              for c in (0.1, 0.01, 0.001)}
     norms[f"gradient penalty (lambda = {LAMBDA_TOY:g})"] = train_fixed_critic("gp", steps=deep_steps, hidden=128,
@@ -536,9 +538,8 @@ tasks = {}  # task name -> how to draw real samples, score a generator, and what
 
 
 def run(task, method, seed, recipe, evals):
-    """Train `recipe` on `task` from `seed` with the engine (or reload it); returns (nets, History).
-    Each evaluation logs the task's scores and "curve" (the critic's W1 estimate, or D's loss, on a
-    held-out batch of 512 real and 512 generated samples, fixed per seed)."""
+    """`recipe` on `task` from `seed` by the engine (or reloaded): (nets, History). Each evaluation logs the task's
+    scores and "curve": the critic's W1 estimate, or D's loss, on a held-out batch fixed per seed."""
     real = tasks[task]["real"]
     held_real = real(512, torch.Generator().manual_seed(10_000 + seed))
     held_z = torch.randn(512, recipe.latent, generator=torch.Generator().manual_seed(20_000 + seed)).to(cfg.device)
@@ -563,8 +564,7 @@ def run(task, method, seed, recipe, evals):
 #
 # - `gan` (`toy-r1` without the penalty) and `gan-r1` (`toy-r1`, R1 with $\gamma = 0.1$);
 # - `wgan-clip` (`toy-wgan-clip`): the WGAN paper's settings;
-# - `wgan-gp` (`toy-wgan-gp`): $\lambda = 1$ (`LAMBDA_TOY`), 2 critic steps, the `gan` schedule
-#   (with the paper's $\lambda = 10$ an earlier benchmark kept 12 of 25 modes after 10,000 steps).
+# - `wgan-gp` (`toy-wgan-gp`): $\lambda = 1$ (`LAMBDA_TOY`), 2 critic steps, the `gan` schedule.
 
 # %%
 def toy_scores(mixture, z):
@@ -596,8 +596,7 @@ for task, task_steps in (("ring", cfg.scale(full=RING_STEPS, fast=100)),
             toy_nets[(task, method, s)], toy_runs[(task, method, s)] = run(task, method, s, recipe, evals=6)
 
 
-def toy_table(task):
-    """Mean ± sd over seeds of modes and high-quality share at the end, and seconds per run."""
+def toy_table(task):  # mean ± sd over seeds of modes and high-quality share at the end, and seconds per run
     table = {}
     print(f"{task}: last evaluation, mean ± sd over seeds {seeds}")
     for method in toy_methods[task]:
@@ -629,9 +628,8 @@ for task, mixture in (("ring", ring), ("grid", grid)):
 # %% [markdown]
 # Both penalties cover the grid where the plain GAN drops modes, but after a few thousand steps
 # the WGAN-GP's samples still lie between the modes; they sharpen later (`benchmarks/gan_toys.py`).
-# The clipped WGAN covers the ring with samples smeared between the modes, as section 2's nearly
-# linear critic predicts (the grid run is in the benchmark). The Wasserstein loss with the penalty
-# buys coverage, as R1 does, and pays in time per step.
+# The clipped WGAN smears its samples between the ring's modes, as section 2's nearly linear
+# critic predicts. The penalty buys coverage, as R1 does, and pays in time per step.
 #
 # ## 4. MNIST: GAN, WGAN with clipping and WGAN-GP
 #
@@ -653,8 +651,7 @@ curve_z = torch.randn(n_curve, 64, generator=torch.Generator().manual_seed(2)).t
 score_z = torch.randn(yardstick.n, 64, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every final score
 
 
-def generate(G, z):
-    """G's images for the noise z, 1,000 at a time."""
+def generate(G, z):  # g's images for the noise z, 1,000 at a time
     with torch.no_grad():
         return torch.cat([G(chunk) for chunk in z.split(1000)])
 
@@ -725,11 +722,6 @@ plt.show()
 # correlation (Spearman) between the two over all evaluations of all seeds:
 
 # %%
-def spearman(a, b):
-    """Rank correlation of two 1-D arrays (no ties expected)."""
-    return float(np.corrcoef(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)))[0, 1])
-
-
 fig, axes = plt.subplots(2, len(mnist_recipes), figsize=(14, 6), sharex="col")
 correlation = {}
 for col, method in enumerate(mnist_recipes):
@@ -740,7 +732,8 @@ for col, method in enumerate(mnist_recipes):
         axes[1, col].semilogy(h.steps["kernel"], h["kernel"], "o-", ms=3)
         curves += list(h["curve"])
         distances += list(h["kernel"])
-    correlation[method] = spearman(np.array(curves), np.array(distances))
+    ranks = [np.argsort(np.argsort(np.array(v))) for v in (curves, distances)]  # Spearman: correlation of ranks
+    correlation[method] = float(np.corrcoef(*ranks)[0, 1])
     what = "critic's W1 estimate" if method.startswith("wgan") else "discriminator's loss"
     if not method.startswith("wgan"):
         axes[0, col].axhline(2 * math.log(2), color="k", ls=":", label="2 log 2: D cannot tell")
@@ -752,15 +745,14 @@ plt.show()
 
 # %% [markdown]
 # At equal time on a CPU the GAN is far ahead; WGAN-GP is still early in training and the clipped
-# WGAN has barely started (few digits). Every model is built from its own seed on one yardstick,
-# so the `gan` row is the model notebook 05 trains without R1 and `wgan-gp` is notebook 08's.
+# WGAN has barely started (few digits).
 #
-# Read the rank correlations: the WGAN-GP critic's estimate falls with the distance; the clipped
-# critic's does not track it (it estimates $K \cdot W_1$ for a $K$ that drifts as the weights pile
-# up at $\pm c$). The GAN's discriminator loss tracks it too in short runs, inversely: it rises
-# towards $2 \log 2$ (dotted), its value when $D$ cannot tell real from generated, so it has little
-# range left. The WGAN-GP's advantage is that its curve has a meaning (an estimate of $W_1$) and a
-# scale.
+# Read the rank correlations against the paper's claim: the WGAN-GP critic's estimate falls with
+# the distance; the clipped critic's does not track it (it estimates $K \cdot W_1$ for a $K$ that
+# drifts as the weights pile up at $\pm c$). But the GAN's discriminator loss tracked the distance
+# at least as closely in the course's runs, inversely: it rises towards $2 \log 2$ (dotted), its
+# value when $D$ cannot tell real from generated. So here a GAN's loss does say how training is
+# going; what the critic adds is a meaning (an estimate of $W_1$) and a scale, with room below.
 #
 # ## 5. Recording the results
 
@@ -782,6 +774,7 @@ record_file = results.record(
         "1-D, N(0, 1) vs two Gaussians: two-sided critic's estimate / exact W1, worst seed":
             min(sided[False]) / w1_normal,
         "clipped critic: weights at +-c (%)": 100 * at_bound,
+        "deep critic, weights clipped to 0.01: smallest layer gradient norm": float(deep["clip c = 0.01"].min()),
         **{f"{'ring of 8' if t == 'ring' else 'grid of 25'}, {m}: modes / high quality (%)":
            f"{mean(toy_tables[t][m]['modes']):.1f} / {mean(toy_tables[t][m]['high_quality']):.1f}"
            for t, m in (("ring", "wgan-clip"), ("ring", "wgan-gp"), ("ring", "gan"), ("grid", "gan"),
@@ -806,9 +799,8 @@ record_file = results.record(
 # %% [markdown]
 # ## Think
 #
-# 1. On the two segments, the non-saturating generator loss keeps a gradient even against a
-#    perfect discriminator. Why is that not enough to call the problem solved? (Look at how its
-#    size varied with $\theta$ in section 1.)
+# 1. The minimax generator's gradient vanished while $D$ trained (section 1, right panel). Could you
+#    rescue it by training $D$ less? What would the generator then be descending?
 # 2. Clipping makes the critic $K$-Lipschitz for an unknown $K$. Why does an unknown $K$ not matter
 #    for the generator's direction, and why does it still matter for training?
 # 3. The penalty asks for gradient norm 1 only at points between real and generated samples. What
@@ -822,9 +814,10 @@ record_file = results.record(
 # **Answers for instructors** (the solution build and the deck's speaker notes only;
 # the student build leaves them out)
 #
-# 1. Its size carries no information about the distance: it grew as the segments got closer,
-#    because it reflects how steep the discriminator became. A step whose length is unrelated to
-#    the distance overshoots or crawls, and the loss cannot monitor training.
+# 1. A half-trained $D$ still has a slope at the generated points, so yes for a while; but then
+#    the generator descends the loss of whatever $D$ happens to be, not JS (which needs $D^*$),
+#    and how much to train $D$ becomes a fragile balance (Goodfellow et al.'s $k$). The critic
+#    removes the dilemma: the better it is trained, the better its gradient.
 # 2. The best $K$-Lipschitz critic is $K$ times the best 1-Lipschitz one: same direction. But $K$
 #    scales the generator's effective step, drifts with $c$, architecture and training, and
 #    clipping restricts the critic far more than a Lipschitz bound (section 2).
@@ -843,8 +836,8 @@ record_file = results.record(
 #
 # - On disjoint supports JS is stuck at $\log 2$ and a trained discriminator leaves the minimax
 #   generator no gradient; $W_1 = |\theta|$ changes smoothly and a critic's gradient stays near 1.
-# - In 1-D the optimal critic has slope $\mathrm{sign}(F_g - F_r)$ and attains $W_1$; a penalised
-#   critic comes within a few per cent.
+# - In 1-D the optimal critic of Exercise 2 attains $W_1$; a penalised critic comes within a few
+#   per cent, or, with the two-sided penalty, can get stuck as a straight line.
 # - Weight clipping leaves a nearly linear critic with its weights at $\pm c$, and gradients that
 #   explode or vanish through a deep critic unless $c$ is just right.
 # - The gradient penalty fixes the critic; what that buys the generator was measured over seeds.
@@ -855,7 +848,7 @@ record_file = results.record(
 #   the released toy script's $\lambda = 0.1$), `benchmarks/gan_mnist.py` the full-width WGAN-GP, and
 #   `--stacked` stacked MNIST (1,000 modes; Metz et al. 2017); tables in `benchmarks/RESULTS.md`.
 # - Spectral normalisation (Miyato et al. 2018) enforces the Lipschitz bound layer by layer, with
-#   without penalty or clipping.
+#   neither penalty nor clipping.
 # - Notebook 07 gives the discriminator an adversary: the tempered GAN's lens.
 #
 # ## References

@@ -17,7 +17,7 @@
 # > al. 2018)
 #
 # The discriminator is trained on two sets: samples of the generator, which change, and real
-# images, which never do. Early in training it separates them easily, and notebooks 05 and 06
+# images, which never do. Early in training it separates them easily, and notebooks 04 and 06
 # showed what a perfect discriminator does to the generator's gradient. Sajjadi, Parascandolo,
 # Mehrjou & Schölkopf (2018) give the generator's side some control over the real data too: a
 # **lens** $L$ between the data and $D$, trained to deceive $D$ while staying close to the images,
@@ -35,13 +35,13 @@
 # - test "tempered training is faster and steadier" on MNIST with error bars over seeds, and at
 #   what cost per step.
 #
-# **Prerequisites**: notebooks 04 (GAN losses, the classifier-Fréchet distance), 05 (saturation and
-# the Dirac-GAN) and 06 (disjoint supports, WGAN-GP).
+# **Prerequisites**: notebooks 04 (GAN losses and their saturation, the classifier-Fréchet distance),
+# 05 (the Dirac-GAN) and 06 (disjoint supports, WGAN-GP).
 #
-# **Time and hardware**: a full run took 11 min on a 2-core server CPU (Intel Xeon; the toy:
-# about a minute; 10 MNIST GANs with and without the lens: 10 min). A GPU is used without code
+# **Time and hardware**: a full run took 13 min on a 2-core server CPU (AMD EPYC; the toy:
+# about a minute; 10 MNIST GANs with and without the lens: 11 min). A GPU is used without code
 # changes. FAST mode: about a minute. A second run reloads every trained model.
-# A class sitting in FAST mode: about 68 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 78 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: the tempered GAN's lens, where it rescues training (a toy) and what it does on
@@ -135,9 +135,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The weight falls fastest at first and reaches 0 with zero slope: halfway, $\lambda(K/2) = 1 -
-# \sin(\pi/4) = 0.29$ already, and the last stretch, where the lens is almost the identity, is long
-# and gentle, so $D$ is not handed the sharp real data all at once.
+# Read the curve: where does the weight fall fastest, and how far has it fallen halfway? The last
+# stretch, where the lens is almost the identity, is long and gentle, so $D$ is not handed the sharp
+# real data all at once.
 #
 # **The network.** The lens maps an image to an image. We use a small residual network,
 # $L(x) = x + r(x)$, with $r$ three $3 \times 3$ convolutions (16 channels, ReLU) whose last layer
@@ -164,9 +164,8 @@ print(f"{sum(p.numel() for p in lens_demo.parameters())} parameters; "
 # fake_logits)` ($-\mathbb{E}\log D(L(x)) - \mathbb{E}\log(1 - D(G(z)))$, a mean over the batch), and
 # the squared distance is averaged over the $n$ images *and* their $d$ pixels (a mean squared
 # error). The lecture writes a sum; dividing it by $n d$ only rescales $\lambda$, but by a large
-# factor ($d = 784$), and it decides whether the lens does anything: see the measurement after the
-# check. The fake term of $\mathcal{L}_D$ does not depend on $L$; it is there so that the value is
-# $D$'s loss.
+# factor ($d = 784$), and Exercise 3 shows why the scale decides whether the lens does anything.
+# The fake term of $\mathcal{L}_D$ does not depend on $L$; it is there so that the value is $D$'s loss.
 
 # %%
 def lens_loss(real_logits, fake_logits, lensed, x, lam):
@@ -186,6 +185,32 @@ for n, shape, lam in [(8, (2,), 1.0), (16, (1, 28, 28), 0.29), (5, (1, 6, 6), 0.
     fake_logits = torch.randn(n, generator=g_check, dtype=torch.float64) - 1
     cases.append((real_logits, fake_logits, lensed, x, lam))
 lens_loss = checks.check_exercise("lens_loss", lens_loss, cases, atol=1e-9)
+
+# %% [markdown]
+# ### Exercise 3: does the lens's own loss saturate?
+#
+# The lens moves a real point by the gradient of its loss. For one lensed real point with $D$'s
+# logit $\ell$, its share of $\mathcal{L}_D$ is $-\log \mathrm{sigmoid}(\ell)$. Derive the size of the
+# push, $|\partial(-\lambda\,\mathcal{L}_D) / \partial \ell|$, for one point, and write
+# `lens_push(real_logits, lam)` (any shape). Then predict: when $D$ is 99 % sure a real point is real,
+# how does the push at $\lambda = 1$ compare with the push at $\lambda = 0.3$ when $D$ is unsure?
+
+# %%
+def lens_push(real_logits, lam):
+    """|d(-lam L_D) / d logit| for each lensed real point, L_D's share of it being -log sigmoid(logit)."""
+    ### BEGIN SOLUTION
+    return lam * (1 - torch.sigmoid(real_logits))  # d/dl log sigmoid(l) = 1 - sigmoid(l)
+    ### END SOLUTION
+
+
+# %%
+cases = [(torch.tensor([-3.0, 0.0, 3.0]), 1.0), (torch.randn(6, generator=g_check, dtype=torch.float64), 0.29),
+         (torch.tensor([10.0, 30.0]), 2.5)]
+lens_push = checks.check_exercise("lens_push", lens_push, cases)
+for lam in (1.0, 0.3):
+    pushes = lens_push(torch.tensor([0.0, math.log(9), math.log(99)]), lam)
+    print(f"lambda = {lam}: push with D unsure (D = 0.5) {pushes[0]:.3f}, 90 % sure {pushes[1]:.3f}, "
+          f"99 % sure {pushes[2]:.4f}")
 
 # %% [markdown]
 # ## 2. A toy where life is too easy for the discriminator
@@ -275,14 +300,11 @@ for loss in ("saturating", "non-saturating"):
 # lens here: its gradient grows as $D$ wins (notebook 06). The lens repairs saturation, not the
 # game itself.
 #
-# A caution from building this toy: the lens's own objective saturates too. It pushes on $D$'s
-# loss on real points, $-\log D(L(x))$, whose slope vanishes once $D$ is confident. With a constant
-# $\lambda$ of 0.3 or less the lens never moved (shift 0.00 after 500 steps, $D$ won the race);
-# with $\lambda = 1$ it moved the real segment all the way to the generated one. This is also why
-# the reconstruction term is a mean over pixels below: with the lecture's plain sum over 784
-# pixels, $\lambda = 1$ moved MNIST digits by 0.1 in norm (out of about 9) in a 600-step trial, a
-# lens that does nothing; with the mean, by 4 in the same trial (and in section 3 by as much as the
-# images' own norm).
+# A caution, from Exercise 3: the lens's own objective saturates too. Its push fades once $D$ is
+# confident about the real points, so a lens with a small $\lambda$ can lose the race to $D$ and
+# never move. The same arithmetic is why the reconstruction term is a mean over pixels: with the
+# lecture's plain sum over 784 pixels, the pull back to the identity is 784 times stronger against
+# the same push, and the lens barely moves (section 3 prints how far ours moved MNIST digits).
 
 # %% [markdown]
 # ## 3. MNIST: the same GAN with and without the lens
@@ -468,7 +490,8 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 #
 # **The toy.** With the saturating loss and no lens, $\theta$ stalls far from the data, its gradient
 # almost zero; with the lens it reaches the data on every seed. The non-saturating loss needs no
-# lens, and the lens slows it (about 200 steps instead of 45): the rescue is for the saturating loss.
+# lens, and the lens slows it (the table prints the step at which each run first reached the data):
+# the rescue is for the saturating loss.
 #
 # **The lens on MNIST.** Early on it moves real digits by about their own norm: it greys the
 # background and softens the strokes, showing $D$ real images that look like a young generator's,
@@ -479,8 +502,8 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 #
 # - *Faster?* No: averaged over the run the tempered GAN's kernel distance was higher (while the
 #   lens acts, the generator first imitates what the lens shows); at $K$ the two were level.
-# - *Better at the end?* Yes, on every seed in both recorded runs (two machines): tempered minus
-#   plain, same seed, from about −2 to −16 times the floor. Five of five paired seeds better is
+# - *Better at the end?* Yes, on every seed of the recorded run (its per-seed differences, tempered
+#   minus plain, are printed in the recording section). Five of five paired seeds better is
 #   p = 1/32 one-sided in a sign test (1/16 two-sided). The gain is consistent, its size is not.
 # - *Steadier?* Mixed: the seeds ended closer together, but the distance went up between
 #   evaluations more often.
@@ -490,8 +513,9 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 #
 # So, honestly: over the same number of steps the lens bought a better, more repeatable end point,
 # not faster progress; at equal time it bought nothing here. Two of our choices matter and may
-# differ from the paper's: the reconstruction term as a mean over pixels (with the sum the lens did
-# nothing) and $K$ = half the run. The 15-minute benchmark is one seed: a hint, not a conclusion.
+# differ from the paper's: the reconstruction term as a mean over pixels (with the sum, Exercise 3's
+# push faces a 784 times stronger pull back to the identity) and $K$ = half the run. The 15-minute
+# benchmark is one seed: a hint, not a conclusion.
 #
 # Notebook 08 puts this GAN and tempered GAN beside the VAE and WGAN-GP on the same yardstick,
 # and checks the lecture's conclusion against the course's numbers.
@@ -510,6 +534,10 @@ record_file = results.record(
     {
         "segments, saturating loss, no lens: final theta (mean of seeds; data at 0)": mean(sat_plain["theta"]),
         "segments, saturating loss, with lens: final theta (mean of seeds)": mean(sat_lens["theta"]),
+        **{f"segments, non-saturating loss, {label}: first step with |theta| < 0.05 (mean of seeds)":
+           mean(r) if None not in (r := toy_table[("non-saturating", lens)]["reached"]) else "not reached"
+           for lens, label in (("plain", "no lens"), ("lens", "with lens"))},
+        "MNIST: mean norm ||x|| of an image": float(image_norm),
         "MNIST: largest mean lens shift ||L(x) - x|| (mean of seeds)":
             mean([runs[("tempered", s)]["lens_shift"].max() for s in seeds]),
         "yardstick: real-vs-real floor (n = 10,000)": yardstick.floor,
@@ -537,8 +565,9 @@ record_file = results.record(
 #
 # 1. The lens is trained to *increase* $D$'s loss. Why does that not simply help the generator
 #    cheat? What stops the lens from making real images look exactly like the generator's?
-# 2. In the toy, the lens rescued the saturating loss and did nothing for the non-saturating one.
-#    Which of the two does every GAN in this course use, and what does that predict for MNIST?
+# 2. Section 3 compared the two GANs seed by seed (same networks, same batches). Why pair them, and
+#    how many seeds would a gain of the size you measured need to be two standard errors of the
+#    paired difference?
 # 3. We took the lens out at step $K$. What would you expect if $\lambda$ stayed at a small
 #    constant instead, and how would you measure it?
 # 4. A tempered step costs more than a plain one. Is "faster per step" the claim that matters on
@@ -553,9 +582,10 @@ record_file = results.record(
 #    the lens is the identity. So it can only blur the real data towards the generator a little,
 #    early on; the generator is always trained to fool $D$ on what $D$ sees as real, and after $K$
 #    that is the real data again.
-# 2. The non-saturating loss, which the toy showed needs no rescue. The prediction is a small effect
-#    on MNIST, which is what section 3 measured: level at $K$, somewhat better at the end on every
-#    seed; at equal time the benchmark found no gain.
+# 2. Pairing removes what the seeds change for both runs alike (initial networks, batches), so
+#    the spread of the per-seed differences $d_i$ is smaller than that of either score. With mean
+#    $\bar d$ and sample sd $s$ of the differences, the standard error is $s / \sqrt{n}$: $n \ge
+#    (2 s / \bar d)^2$ seeds. Compute it from the recorded per-seed differences.
 # 3. The lens would stay active: the generator would keep matching slightly distorted real data,
 #    a lasting bias, possibly with a more stable $D$. Measure: train with a constant small $\lambda$
 #    and with the schedule, several seeds, and compare the yardstick's distance at the end and the
@@ -568,7 +598,7 @@ record_file = results.record(
 # ## Summary
 #
 # - A tempered GAN puts a lens between the data and $D$: trained to deceive $D$ while staying near
-#   the identity, with its weight $\lambda = 1 - \sin(t\pi / 2K)$ falling to 0 at step $K$.
+#   the identity, with a weight $\lambda$ that falls to 0, with zero slope, at step $K$.
 # - On disjoint supports the lens keeps $D$ from separating the data cleanly, and a generator with
 #   the saturating loss reaches the data that it never reaches without it.
 # - The lens's adversarial term saturates like the minimax generator loss; how strongly it acts

@@ -90,3 +90,45 @@ def test_frechet_terms_split_the_distance_and_match_the_1d_closed_form():
     # tensors are accepted as well as arrays
     as_tensors = metrics.frechet_terms(*(torch.from_numpy(t) for t in (m1, s1, m2, s2)))
     assert as_tensors == pytest.approx(terms)
+
+
+def _dead_unit_features(n=3000, f=64, dead=24, seed=0):
+    """ReLU features (n, f) of which ``dead`` columns never fire, in a rotated basis: a singular
+    covariance whose null eigenvalues come out as rounding noise, like the yardstick's (48 of 128)."""
+    rng = np.random.default_rng(seed)
+    x = np.maximum(rng.normal(size=(n, f)) @ rng.normal(size=(f, f)), 0)
+    x[:, :dead] = 0.0
+    q, _ = np.linalg.qr(rng.normal(size=(f, f)))
+    return x @ q
+
+
+def test_frechet_terms_of_singular_covariances_match_the_closed_form():
+    """Commuting singular covariances Q diag(a) Q^T, Q diag(b) Q^T (a, b with 40 zeros of 64): the covariance
+    term is sum (sqrt(a) - sqrt(b))^2. Null eigenvalues come out of eigh as noise of either sign (1e-16 here);
+    a square root would turn each into about 1e-8, so the distance is exact only because they count as 0."""
+    rng = np.random.default_rng(2)
+    q, _ = np.linalg.qr(rng.normal(size=(64, 64)))
+    a, b = rng.uniform(0.5, 3, 64), rng.uniform(0.5, 3, 64)
+    a[:40], b[:40] = 0.0, 0.0
+    s1, s2 = (q * a) @ q.T, (q * b) @ q.T
+    _, cov_term = metrics.frechet_terms(np.zeros(64), s1, np.zeros(64), s2)
+    assert cov_term == pytest.approx(((np.sqrt(a) - np.sqrt(b)) ** 2).sum(), rel=0, abs=1e-10)
+
+
+def test_frechet_rounding_bounds_correct_implementations_and_not_a_wrong_one():
+    """numpy with the rank tolerance (the library), torch with a clamp at 0, and scipy's sqrtm all agree
+    within frechet_rounding on features with dead units; the entry-by-entry square root does not."""
+    linalg = pytest.importorskip("scipy.linalg")
+    (m1, s1), (m2, s2) = (metrics.feature_statistics(_dead_unit_features(seed=s)) for s in (0, 1))
+    library = metrics.frechet_distance(m1, s1, m2, s2)
+    bound = metrics.frechet_rounding(s1, s2)
+    t1, t2 = torch.from_numpy(s1), torch.from_numpy(s2)
+    w, v = torch.linalg.eigh(t1)
+    root = v @ torch.diag(w.clamp(min=0).sqrt()) @ v.T
+    clamped = float(((m1 - m2) ** 2).sum() + t1.trace() + t2.trace()
+                    - 2 * torch.linalg.eigvalsh(root @ t2 @ root).clamp(min=0).sqrt().sum())
+    by_sqrtm = float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real))
+    elementwise = float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.abs(s1 * s2)).trace())
+    assert abs(clamped - library) <= bound and abs(by_sqrtm - library) <= bound
+    assert abs(elementwise - library) > 100 * bound
+    assert 0 < bound < 1e-3 * library  # a bound that still tells a wrong formula from rounding

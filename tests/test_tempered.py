@@ -120,7 +120,8 @@ def test_course_vae_trains_a_short_one_and_reloads_it(isolated_env):
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     vae, history, source, label = variational.course_vae(cfg, x, short_steps=3, name="test_vae")
-    assert not vae.training and label == "VAE, 3 steps" and "trained here" in source and history.steps["loss"] == [0, 2]
+    assert not vae.training and label == "VAE, 3 steps of 512 images" and "trained here" in source
+    assert history.steps["loss"] == [0, 2]
     again, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="test_vae")
     for a, b in zip(vae.parameters(), again.parameters()):
         assert torch.equal(a, b)

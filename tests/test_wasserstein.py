@@ -172,7 +172,7 @@ def _w1_cases():
 def test_w1_checker_accepts_sorted_samples_and_rejects_unsorted_or_mean_differences():
     from course_utils import checks
 
-    reference = lambda x, y: torch.tensor(metrics.wasserstein_1d(x, y), dtype=x.dtype)  # noqa: E731  (notebook 06, exercise 1)
+    reference = lambda x, y: torch.tensor(metrics.wasserstein_1d(x, y), dtype=x.dtype)  # noqa: E731
     right = lambda x, y: (x.sort().values - y.sort().values).abs().mean()  # noqa: E731
     assert checks.check_exercise("w1_sorted", right, _w1_cases(), atol=1e-9, reference=reference) is right
     for wrong in (lambda x, y: (x - y).abs().mean(),  # pairs the points in their given order
