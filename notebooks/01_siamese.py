@@ -28,7 +28,7 @@
 #
 # **Prerequisites**: notebook 00; convolutional networks and cross-entropy.
 #
-# **Time and hardware**: a full run takes 21 minutes on a 2-core AMD EPYC server CPU (8.1 of them train
+# **Time and hardware**: a full run takes 18 minutes on a 2-core AMD EPYC server CPU (8.7 of them train
 # the final model; a GPU is used without code changes); FAST mode takes about a minute.
 # A second run reloads the final model instead of training it again.
 # A class sitting in FAST mode: about 91 min (estimated: reading at 100 words a minute, code at
