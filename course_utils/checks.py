@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils import data, dynamics, gan, losses, metrics, oneshot, tempered, toys, variational
+from course_utils import data, dynamics, gan, hybrids, losses, metrics, oneshot, tempered, toys, variational
 
 
 class ExerciseError(AssertionError):
@@ -68,6 +68,7 @@ REFERENCES: dict[str, Callable] = {
     "lens_push": tempered.lens_push,
     "mixture_nll_bound": variational.mixture_nll_bound,  # 08
     "frechet_terms": _frechet_terms,
+    "mc_kl": hybrids.mc_kl,
 }
 
 # Other correct answers an exercise may give, by name: an estimator with other noise, another exact form.

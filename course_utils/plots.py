@@ -102,6 +102,19 @@ def scatter2d(points, labels=None, names: Sequence[str] | None = None, ax=None, 
     return fig, ax
 
 
+def codes_on_prior(codes, labels, prior_samples, names: Sequence[str] | None = None, ax=None,
+                   title: str | None = None, limit: float = 6.0, legend: bool = False):
+    """Codes ``(N, 2)`` coloured by ``labels`` over samples of their prior ``(M, 2)`` in grey, on
+    equal axes from -limit to limit (notebook 08's figure); a legend of the labels if ``legend``.
+    Returns ``(fig, ax)``."""
+    fig, ax = _axes(ax, (4.5, 4.5))
+    z = to_numpy(prior_samples)
+    ax.scatter(z[:, 0], z[:, 1], s=1, color="0.82")
+    scatter2d(codes, labels, names, ax=ax, s=1, title=title, legend_max=20 if legend else 0)
+    ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
+    return fig, ax
+
+
 def samples_over_training(snapshots: Mapping[int, Sequence], ax=None, title: str | None = None, label: str = "step",
                           cmap="gray_r"):
     """One row of images per moment of training: ``snapshots`` maps a step (or seconds) to

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import adversarial, data, dynamics, gan, metrics, oneshot, plots, tempered, variational  # noqa: E402
+from course_utils import adversarial, data, dynamics, gan, hybrids, metrics, oneshot, plots, tempered, variational  # noqa: E402
 
 
 def episode(cfg):
@@ -259,6 +259,35 @@ def course_samples(cfg):
     return fig
 
 
+def aae_codes(cfg):
+    """Makhzani et al.'s Figure 2 as notebook 08 reproduces it: codes of held-out digits for AAEs
+    and VAEs with the N(0, I) and the mixture prior (grey), and digits decoded at the N(0, I) AAE's
+    Gaussian percentiles. The models are notebook 08's (seed 0, ``hybrids.train_codes`` with its
+    settings), from their checkpoints under COURSE_OUTPUT when notebook 08 or
+    ``benchmarks/aae_figure.py`` ran there, else trained here once (about 6 minutes on 2 CPU cores;
+    FAST: seconds); each panel's title gives its two-sample accuracy against the prior (0.5: matched)."""
+    test_set = data.mnist("test")
+    x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]
+    x_codes = test_set.batch(torch.arange(hybrids.CODE_TEST), cfg.device)[0]
+    steps = cfg.scale(full=hybrids.CODE_STEPS, fast=60)
+    panels = {"(a) AAE, N(0, I)": ("aae", "normal"), "(b) AAE, mixture": ("aae", "mixture"),
+              "(c) VAE, N(0, I)": ("vae", "normal"), "(d) VAE, mixture": ("vae", "mixture")}
+    fig, axes = plt.subplots(1, 5, figsize=(20, 4.4))
+    decoder = None
+    for ax, (title, (kind, prior)) in zip(axes, panels.items()):
+        codes, dec, _ = hybrids.train_codes(kind, prior, x_train, x_codes, steps, cfg.device, seed=0)
+        decoder = dec if decoder is None else decoder
+        accuracy = hybrids.code_report(codes, prior)["accuracy"]
+        z_prior = hybrids.PRIORS[prior].sample(2000, torch.Generator().manual_seed(5))
+        plots.codes_on_prior(codes, test_set.labels[: hybrids.CODE_TEST], z_prior, ax=ax,
+                             title=f"{title}: two-sample acc. {accuracy:.2f}")
+    with torch.no_grad():
+        decoded = torch.sigmoid(decoder(hybrids.percentile_grid(10).to(cfg.device))).view(-1, 1, 28, 28).cpu()
+    plots.image_grid(decoded, nrow=10, ax=axes[4], title="(e) AAE, N(0, I): decoded percentiles")
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "01_episode": episode,
     "01_omniglot": omniglot_alphabets,
@@ -273,4 +302,5 @@ FIGURES = {
     "07_lens": lens_views,
     "08_frechet_terms": frechet_terms,
     "08_samples": course_samples,
+    "08_aae_codes": aae_codes,
 }

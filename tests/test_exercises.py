@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import checks, dynamics
+from course_utils import checks, dynamics, hybrids, variational
 
 
 def accepts(name, fn, cases, **kwargs):
@@ -159,3 +159,29 @@ def test_08_frechet_terms_accepts_the_rank_tolerance_and_the_clamp():
     tolerance = terms(lambda lam: torch.where(lam > lam.numel() * torch.finfo(lam.dtype).eps * lam.max(), lam, 0.0))
     assert accepts("frechet_terms", tolerance, cases, atol=1e-8)
     assert accepts("frechet_terms", terms(lambda lam: lam.clamp(min=0)), cases, atol=1e-8)
+
+
+def _mc_kl_cases():  # notebook 08's check cell
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g) - 1
+    z = mu + (0.5 * logvar).exp() * torch.randn(6, 2, generator=g)
+    return [(z, mu, logvar, hybrids.PRIORS["mixture"].log_prob), (z, mu, logvar, hybrids.PRIORS["normal"].log_prob),
+            (z.double(), mu.double(), logvar.double(), hybrids.ArmsPrior(k=3, shift=1.0).log_prob)]
+
+
+def test_08_mc_kl():
+    cases = _mc_kl_cases()
+
+    def by_hand(z, mu, logvar, log_prior):  # log q written out, summed over the code's dimensions
+        var = logvar.exp()
+        log_q = (-0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 / var)).sum(-1)
+        return log_q - log_prior(z)
+
+    assert accepts("mc_kl", by_hand, cases)
+    assert rejects("mc_kl", lambda z, mu, logvar, log_prior: log_prior(z) - (by_hand(z, mu, logvar, log_prior)
+                                                                             + log_prior(z)), cases)  # sign
+    # the closed form to N(0, I) is right for one case only: the mixture has no closed form
+    assert rejects("mc_kl", lambda z, mu, logvar, log_prior: variational.gaussian_kl(mu, logvar).sum(-1), cases)
+    # log q per dimension, not summed: another shape
+    assert rejects("mc_kl", lambda z, mu, logvar, log_prior: variational.gaussian_log_prob(z, mu, logvar)
+                   - log_prior(z)[:, None], cases)

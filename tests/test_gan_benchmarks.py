@@ -132,3 +132,28 @@ def test_peer_benchmark_smoke(isolated_env, capsys):
     assert "  3 steps in" in out and "warning" not in out
     assert peers.main(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=100000"]) == 0
     assert "the 1.5 s budget ended the run" in capsys.readouterr().out
+
+
+def test_aae_figure_benchmark_smoke(isolated_env, capsys):
+    bench = _load("aae_figure")
+    assert bench.main(["--fast", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    per_run = out.split("\n\n")[0]  # the table of runs, before the summary
+    rows = [line for line in per_run.splitlines() if line.startswith("| ") and line.split("|")[2].strip() == "0"]
+    assert [r.split("|")[1].strip() for r in rows] == list(bench.MODELS)  # one row per panel, seed 0
+    for r in rows:
+        accuracy, chance = float(r.split("|")[3]), float(r.split("|")[4])
+        assert 0.0 <= accuracy <= 1.0 and 0.0 <= chance <= 1.0
+    assert not (isolated_env / "results").exists()  # a smoke run records nothing
+
+
+def test_vae_gan_benchmark_smoke(isolated_env, capsys):
+    bench = _load("vae_gan")
+    assert bench.main(["--fast", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    titles = [title for title, _, _ in bench.VARIANTS.values()]
+    per_run = out.split("\n\n")[0]  # the table of runs, before the summary
+    rows = [line for line in per_run.splitlines() if line.startswith("| ") and line.split("|")[2].strip() == "0"]
+    assert [r.split("|")[1].strip() for r in rows] == titles
+    assert all(float(r.split("|")[3]) >= 1.0 for r in rows)  # no model beats the real-vs-real floor
+    assert not (isolated_env / "results").exists()

@@ -132,3 +132,28 @@ def test_frechet_rounding_bounds_correct_implementations_and_not_a_wrong_one():
     assert abs(clamped - library) <= bound and abs(by_sqrtm - library) <= bound
     assert abs(elementwise - library) > 100 * bound
     assert 0 < bound < 1e-3 * library  # a bound that still tells a wrong formula from rounding
+
+
+def test_two_sample_accuracy_is_chance_for_one_distribution_and_bayes_for_two():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(5000, 2, generator=g), torch.randn(5000, 2, generator=g)
+    # 2,500 held-out points a side: balanced accuracy of a coin has sd sqrt(0.25 / 5000) = 0.007; 5 sd
+    assert abs(metrics.two_sample_accuracy(a, b) - 0.5) < 0.036
+    # N(0, I) against N((1, 0), I): the best possible accuracy is Phi(1 / 2) = 0.691 (Bayes);
+    # a learned boundary can only lose, and chance moves it by 0.007 (sd): 5 sd either side
+    shifted = torch.randn(5000, 2, generator=g) + torch.tensor([1.0, 0.0])
+    bayes = 0.5 * (1 + math.erf(0.5 / math.sqrt(2)))
+    acc = metrics.two_sample_accuracy(a, shifted)
+    assert bayes - 0.036 < acc < bayes + 0.036
+    # the units do not matter (inputs are standardised: unstandardised, Adam at 3e-3 could not
+    # move a boundary to points 1,000 apart), and disjoint supports are told apart
+    assert bayes - 0.036 < metrics.two_sample_accuracy(1000 * a, 1000 * shifted) < bayes + 0.036
+    far = torch.rand(2000, 2, generator=g) + 3.0
+    assert metrics.two_sample_accuracy(a[:2000], far) > 0.99
+
+
+def test_two_sample_accuracy_rejects_bad_shapes():
+    with pytest.raises(ValueError, match=r"\(n, F\)"):
+        metrics.two_sample_accuracy(torch.zeros(10, 2), torch.zeros(10, 3))
+    with pytest.raises(ValueError, match="at least 4"):
+        metrics.two_sample_accuracy(torch.zeros(3, 2), torch.zeros(10, 2))

@@ -45,6 +45,17 @@ def test_scatter2d_colours_by_label():
     plt.close("all")
 
 
+def test_codes_on_prior_draws_the_prior_behind_the_codes():
+    rng = np.random.default_rng(0)
+    codes, labels, prior = rng.normal(size=(30, 2)), np.arange(30) % 3, rng.normal(size=(50, 2))
+    fig, ax = plots.codes_on_prior(codes, labels, prior, names=["a", "b", "c"], limit=4.0)
+    assert len(ax.collections) == 4 and ax.collections[0].get_offsets().shape == (50, 2)  # prior first
+    assert ax.get_legend() is None and ax.get_xlim() == (-4.0, 4.0) and ax.get_ylim() == (-4.0, 4.0)
+    _, ax = plots.codes_on_prior(codes, labels, prior, names=["a", "b", "c"], legend=True)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    plt.close("all")
+
+
 def test_image_browser_follows_the_slider():
     images = torch.zeros(3, 1, 4, 4, dtype=torch.uint8)
     images[2] = 255
