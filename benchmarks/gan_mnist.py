@@ -74,33 +74,28 @@ def train_recipe(recipe: adversarial.Recipe, yardstick: metrics.Yardstick, x_all
     if stacked:
         recipe = recipe.with_(channels=3)
 
-    def real(n, g):
-        if stacked:  # three independent random digits per image
-            return data.stacked(x_all, labels, n, generator=g)[0]
-        return x_all[torch.randint(len(x_all), (n,), generator=g).to(cfg.device)]
+    def stacked_batches(n, g):  # three independent random digits per image
+        return data.stacked(x_all, labels, n, generator=g)[0]
 
+    real = stacked_batches if stacked else adversarial.real_batches(x_all)
     n_final = n_stacked if stacked else yardstick.n
-    curve_z = torch.randn(n_curve, recipe.latent, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-    final_z = torch.randn(n_final, recipe.latent, generator=torch.Generator().manual_seed(3)).to(cfg.device)
-
-    def generate(G, z):
-        with torch.no_grad():
-            return torch.cat([G(chunk) for chunk in z.split(1000)])
+    curve_z = adversarial.noise(n_curve, recipe.latent, adversarial.CURVE_SEED, cfg.device)
+    final_z = adversarial.noise(n_final, recipe.latent, adversarial.SCORE_SEED, cfg.device)
 
     def evaluate(nets):
         if stacked:
-            scores = metrics.stacked_modes(yardstick.classifier, generate(adversarial.sampler(nets), final_z))
+            scores = metrics.stacked_modes(yardstick.classifier, adversarial.generate(nets, final_z))
             line = {"modes": scores["modes"], "kl": scores["kl"]}
         else:
-            line = yardstick.curve_point(generate(adversarial.sampler(nets), curve_z))
+            line = yardstick.curve_point(adversarial.generate(nets, curve_z))
         print(f"  {', '.join(f'{k} {v:.4g}' for k, v in line.items())}", flush=True)
         return line
 
     nets = adversarial.build(recipe, seed, cfg.device)
     history = adversarial.train_gan(nets, real, recipe, seed, seconds=seconds, evaluate=evaluate, evals=evals,
                                     desc=f"{recipe.label()}, seed {seed}", log_every=50)
-    G = adversarial.sampler(nets).eval()
-    images = generate(G, final_z)
+    adversarial.sampler(nets).eval()
+    images = adversarial.generate(nets, final_z)
     final = metrics.stacked_modes(yardstick.classifier, images) if stacked else yardstick.score(images)
     return history, final
 

@@ -276,10 +276,8 @@ def peer_samples(G: nn.Module, n: int, latent: int, training_mode: bool, device,
     return out.clamp_(0, 1)
 
 
-@torch.no_grad()
-def course_samples(G: nn.Module, n: int, latent: int, device) -> torch.Tensor:
-    z = torch.randn(n, latent, generator=torch.Generator().manual_seed(3)).to(device)
-    return torch.cat([G(chunk) for chunk in z.split(1000)]).clamp_(0, 1)
+def course_samples(nets: nn.ModuleDict, n: int, latent: int, device) -> torch.Tensor:
+    return adversarial.generate(nets, adversarial.noise(n, latent, adversarial.SCORE_SEED, device)).clamp_(0, 1)
 
 
 def decay_steps(recipe: adversarial.Recipe) -> int | None:
@@ -290,20 +288,17 @@ def decay_steps(recipe: adversarial.Recipe) -> int | None:
 
 def train_course(recipe: adversarial.Recipe, seed: int, seconds: float, x_all: torch.Tensor, device):
     """The engine on the preloaded training set ``x_all`` ``(60000, 1, 28, 28)`` in [0, 1]. Returns
-    (the generator to sample from, steps, seconds)."""
+    (the run's networks, steps, seconds)."""
     nets = adversarial.build(recipe, seed, device)
-
-    def real(n, g):
-        return x_all[torch.randint(len(x_all), (n,), generator=g).to(device)]
-
     steps = decay_steps(recipe)
-    history = adversarial.train_gan(nets, real, recipe, seed, steps=steps, seconds=seconds,
+    history = adversarial.train_gan(nets, adversarial.real_batches(x_all), recipe, seed, steps=steps, seconds=seconds,
                                     desc=f"{recipe.label()}, seed {seed}", log_every=50)
     done = int(history.steps["loss_g"][-1]) + 1
     if steps is not None and done < steps:
         print(f"  warning: the {seconds:g} s budget ended the run at step {done:,} of the {steps:,} its "
               "learning-rate decay spans: give the recipe fewer steps", flush=True)
-    return adversarial.sampler(nets).eval(), done, float(history["seconds"][-1])
+    adversarial.sampler(nets).eval()
+    return nets, done, float(history["seconds"][-1])
 
 
 def run_key(name: str, settings: dict, seed: int, seconds: float, device) -> str:
@@ -361,8 +356,9 @@ def one_run(name: str, seed: int, seconds: float, yardstick, x_all, cfg, n: int,
         return None
     print(f"{name}, seed {seed}: training for {seconds:g} s", flush=True)
     if name.startswith("course:"):
-        G, steps, took = train_course(recipe, seed, seconds, x_all, cfg.device)
-        row = {**score(course_samples(G, n, recipe.latent, cfg.device), yardstick, cfg.fast), "sampling": "EMA / G"}
+        nets, steps, took = train_course(recipe, seed, seconds, x_all, cfg.device)
+        row = {**score(course_samples(nets, n, recipe.latent, cfg.device), yardstick, cfg.fast),
+               "sampling": "EMA / G"}
     else:
         G, steps, took = train_peer(peer, seed, seconds, cfg.device)
         by_mode = {mode: score(peer_samples(G, n, peer.latent, mode == "training mode", cfg.device), yardstick,

@@ -4,9 +4,11 @@ Notebook 04 writes the GAN training loop out as its lesson; from then on, notebo
 and slide figures train every GAN, WGAN and tempered GAN with ``adversarial.train_gan``, plugging in
 the student's checked functions (``Losses``), so the exercises still drive real training:
 
-    recipe = adversarial.RECIPES["mnist-dcgan"]                 # or .with_(width=32)
+    recipe = adversarial.recipe("mnist-gan-half")               # or .with_(lr=1e-3): the lesson's change
     nets = adversarial.build(recipe, seed, cfg.device)         # G, D (G_ema, L), from the seed alone
+    real = adversarial.real_batches(x_train)                   # real(n, generator) -> (n, 1, 28, 28)
     history = adversarial.train_gan(nets, real, recipe, seed, losses=adversarial.Losses(g_loss=my_g_loss))
+    images = adversarial.generate(nets, adversarial.noise(10_000))  # always from sampler(nets)
 
 ``train_critic`` runs the same D step with no generator, against two fixed distributions
 (notebook 06's probes of what a discriminator or critic measures). ``real(n, generator)`` returns
@@ -59,6 +61,7 @@ class Recipe:
     ema: beta of G's average (0: none). lens: the tempered GAN's lens, its weight lambda falling to 0 at
     k_share of the steps.
     freeze_d_after: D stops learning after that many steps (notebook 04's deliberately bad setting).
+    name: the registered name; base: the registered recipe it was derived from ("" for a root).
     """
 
     description: str
@@ -90,6 +93,7 @@ class Recipe:
     layers: int = 3
     dim: int = 2
     name: str = ""
+    base: str = ""
 
     def __post_init__(self):
         checks = [(self.objective in OBJECTIVES, f"objective must be one of {OBJECTIVES}"),
@@ -110,8 +114,9 @@ class Recipe:
         return dataclasses.replace(self, **changes)
 
     def settings(self) -> dict:
-        """Every field as plain values, for fingerprints and records."""
-        return dataclasses.asdict(self)
+        """What determines the trained weights, as plain values: every field but the description, the
+        name and the base (renaming a recipe or fixing its description keeps its checkpoints)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_WEIGHTS}
 
     def label(self) -> str:
         """The recipe's name and what differs from the registered recipe of that name, e.g.
@@ -120,12 +125,21 @@ class Recipe:
         if base is None:
             return self.name or self.description
         changed = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                   if f.name != "description" and getattr(self, f.name) != getattr(base, f.name)]
+                   if f.name not in _NOT_WEIGHTS and getattr(self, f.name) != getattr(base, f.name)]
         return f"{self.name} ({', '.join(changed)})" if changed else self.name
+
+
+_NOT_WEIGHTS = ("description", "name", "base")  # fields that name or describe a recipe, not train it
 
 
 def _registry(**recipes: Recipe) -> dict[str, Recipe]:
     return {name: dataclasses.replace(r, name=name) for name, r in recipes.items()}
+
+
+def _derived(registry: dict[str, Recipe], **recipes: tuple[str, str, dict]) -> dict[str, Recipe]:
+    """Recipes stated as a registered base plus changes: name=(base, description, changes)."""
+    return {name: dataclasses.replace(registry[base], description=description, name=name, base=base, **changes)
+            for name, (base, description, changes) in recipes.items()}
 
 
 # The course's recipes, by name. Notebooks and benchmarks refer to them by name, so a benchmark
@@ -174,6 +188,21 @@ RECIPES: dict[str, Recipe] = _registry(
                                  "over the first half of the steps", lens=True, lens_lr=1e-3, k_share=0.5, steps=11000),
     }
 )
+# The one-minute MNIST runs of notebooks 05-08 and the decks (3 seeds each, 1,500 generator steps of
+# half the DCGAN paper's width and batch): each a registered base with only what differs.
+RECIPES.update(_derived(
+    RECIPES,
+    **{
+        "mnist-gan-half": ("mnist-dcgan", "the one-minute GAN of notebooks 05-08: mnist-dcgan at the DCGAN paper's "
+                           "Adam 2e-4, no average of G, 1,500 steps", dict(lr=2e-4, ema=0.0, steps=1500)),
+        "mnist-wgan-gp-half": ("mnist-wgan-gp", "WGAN-GP at mnist-dcgan's width 32, 400 generator steps (2,000 "
+                               "critic steps)", dict(width=32, steps=400)),
+        "mnist-wgan-clip-half": ("mnist-wgan-clip", "the clipped WGAN at mnist-dcgan's width 32, 600 generator steps",
+                                 dict(width=32, steps=600)),
+        "mnist-tempered-half": ("mnist-tempered", "the tempered GAN at mnist-dcgan's width 32 and batch 64, 1,500 "
+                                "steps, the lens over the first half", dict(width=32, batch=64, steps=1500)),
+    },
+))
 
 
 def recipe(name: str) -> Recipe:
@@ -244,6 +273,39 @@ def build(recipe: Recipe, seed: int, device="cpu") -> nn.ModuleDict:
 def sampler(nets: nn.ModuleDict) -> nn.Module:
     """The generator to sample from: G's running average if the run keeps one, else G."""
     return nets["G_ema"] if "G_ema" in nets else nets["G"]
+
+
+# The course's fixed noise: seed 2 for the curves logged during training, seed 3 for final scores
+# and pictures, so every model of a table is scored on the same z.
+CURVE_SEED, SCORE_SEED = 2, 3
+
+
+def noise(n: int, latent: int = 64, seed: int = SCORE_SEED, device="cpu") -> torch.Tensor:
+    """``(n, latent)`` standard normal noise from its own generator seeded ``seed``: the same z in every
+    notebook, run and device (drawn on the CPU, then moved)."""
+    return torch.randn(n, latent, generator=torch.Generator().manual_seed(seed)).to(device)
+
+
+def real_batches(x: torch.Tensor) -> Callable[[int, torch.Generator], torch.Tensor]:
+    """``real(n, generator)`` for ``train_gan``: ``n`` rows of ``x`` ``(N, ...)`` drawn uniformly with
+    replacement by the run's generator, on ``x``'s device."""
+    def real(n: int, g: torch.Generator) -> torch.Tensor:
+        return x[torch.randint(len(x), (n,), generator=g).to(x.device)]
+
+    return real
+
+
+@torch.no_grad()
+def generate(nets: nn.ModuleDict, z: torch.Tensor, chunk: int | None = 1000) -> torch.Tensor:
+    """Samples of ``sampler(nets)`` (G's average when the run keeps one) for noise ``z`` ``(N, latent)``:
+    ``(N, C, H, W)`` images or ``(N, dim)`` points, ``chunk`` at a time (None: all at once), no autograd
+    graph kept. Takes the run's networks, not a G,
+    so no caller can score the raw G of an averaged run. G's train / eval mode is left as it is."""
+    if not isinstance(nets, nn.ModuleDict):
+        raise TypeError("generate takes the run's networks (adversarial.build / train_or_load), not a generator: "
+                        "it samples from sampler(nets), G's average when the run keeps one")
+    G = sampler(nets)
+    return G(z) if chunk is None else torch.cat([G(part) for part in z.split(chunk)])
 
 
 def _optimizer(recipe: Recipe, params, lr: float, kind: str | None = None) -> torch.optim.Optimizer:

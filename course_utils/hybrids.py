@@ -31,6 +31,9 @@ class NormalPrior:
 
     name = "normal"
 
+    def settings(self) -> dict:
+        return {"name": self.name}
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randn(n, 2, generator=generator)
 
@@ -56,6 +59,11 @@ class ArmsPrior:
         self.k, self.shift, self.radial_sd, self.tangential_sd = k, shift, radial_sd, tangential_sd
         angle = 2 * math.pi * torch.arange(k, dtype=torch.float64) / k
         self.directions = torch.stack([angle.cos(), angle.sin()], 1)  # (k, 2) unit vectors along the arms
+
+    def settings(self) -> dict:
+        """What defines the prior (a trained model's settings name it)."""
+        return {"name": self.name, "k": self.k, "shift": self.shift, "radial_sd": self.radial_sd,
+                "tangential_sd": self.tangential_sd}
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``(n, 2)`` samples (float32)."""
@@ -85,9 +93,13 @@ class ArmsPrior:
 PRIORS = {"normal": NormalPrior(), "mixture": ArmsPrior()}
 CODE_STEPS = 3000  # steps of every model of notebook 08's figure (batch 256: 12.8 passes over MNIST)
 CODE_TEST = 5000  # held-out test digits whose codes are drawn and tested against the prior
+# train_codes' networks and auto-encoder optimiser (encoder 784-512-512-2, its mirror, D 2-256-256-1;
+# Adam 1e-3 for the auto-encoder, the game's betas): every value is in each checkpoint's settings
+CODE_NETS = {"hidden": 512, "layers": 2, "d_hidden": 256, "d_layers": 2, "ae_lr": 1e-3, "betas": (0.5, 0.999)}
 # notebook 08's VAE-GAN and its equal-budget VAE (benchmarks/vae_gan.py): steps, images per step,
-# width of the discriminator (gan.DCDiscriminator)
-VAE_GAN = {"steps": 2000, "batch": 128, "width": 64}
+# width of the discriminator (gan.DCDiscriminator); the VAE's sizes and the two optimisers' rates
+VAE_GAN = {"steps": 2000, "batch": 128, "width": 64, "latent": 32, "hidden": 512, "depth": (2, 3), "vae_lr": 1e-3,
+           "d_lr": 2e-4, "betas": (0.5, 0.999)}
 
 
 def percentile_grid(n: int = 10) -> torch.Tensor:
@@ -161,18 +173,19 @@ def train_codes(kind: str, prior: str, x_train: torch.Tensor, x_test: torch.Tens
     if prior not in PRIORS:
         raise ValueError(f"prior = {prior!r}: use one of {sorted(PRIORS)}.")
     p_z = PRIORS[prior]
+    c = CODE_NETS
     nets = train.seeded(seed, lambda: nn.ModuleDict({
-        "enc": gan.mlp(784, 4 if kind == "vae" else 2, 512, 2), "dec": gan.mlp(2, 784, 512, 2),
-        "D": gan.mlp(2, 1, 256, 2)})).to(device)
+        "enc": gan.mlp(784, 4 if kind == "vae" else 2, c["hidden"], c["layers"]),
+        "dec": gan.mlp(2, 784, c["hidden"], c["layers"]), "D": gan.mlp(2, 1, c["d_hidden"], c["d_layers"])})).to(device)
     generator = torch.Generator().manual_seed(seed)
     x_flat = x_train.flatten(1).to(device)
 
     def train_fn():
-        opt_ae = torch.optim.Adam([*nets["enc"].parameters(), *nets["dec"].parameters()], lr=1e-3)
-        opt_d = torch.optim.Adam(nets["D"].parameters(), lr=game_lr, betas=(0.5, 0.999))
+        opt_ae = torch.optim.Adam([*nets["enc"].parameters(), *nets["dec"].parameters()], lr=c["ae_lr"])
+        opt_d = torch.optim.Adam(nets["D"].parameters(), lr=game_lr, betas=c["betas"])
         optimizers = [opt_ae, opt_d]
         if adv_weight is None:
-            opt_g = torch.optim.Adam(nets["enc"].parameters(), lr=game_lr, betas=(0.5, 0.999))
+            opt_g = torch.optim.Adam(nets["enc"].parameters(), lr=game_lr, betas=c["betas"])
             optimizers.append(opt_g)
         # cosine decay of every learning rate to 0: the codes settle instead of circling the prior
         schedulers = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in optimizers] if decay else []
@@ -224,12 +237,9 @@ def train_codes(kind: str, prior: str, x_train: torch.Tensor, x_test: torch.Tens
         return train.fit(step_fn, steps, log_every=50, desc=f"{kind}, prior {prior}", max_value=1e5,
                          optimizers=optimizers, schedulers=schedulers, generators=[generator])
 
-    settings = {"kind": kind, "prior": prior, "steps": steps, "seed": seed}
-    for key, value, default in (("batch", batch, 256), ("game_lr", game_lr, 1e-4), ("d_steps", d_steps, 1),
-                                ("r1_gamma", r1_gamma, 0.0), ("decay", decay, False),
-                                ("adv_weight", adv_weight, None)):
-        if value != default:
-            settings[key] = value
+    settings = {"kind": kind, "prior": p_z.settings(), "steps": steps, "seed": seed, "batch": batch,
+                "game_lr": game_lr, "d_steps": d_steps, "r1_gamma": r1_gamma, "decay": decay,
+                "adv_weight": adv_weight, **CODE_NETS}  # every value that shapes the weights
     history = train.train_or_load(name, nets, train_fn, settings, generators=[generator])
     with torch.no_grad():
         out = nets["enc"](x_test.flatten(1).to(device))
@@ -241,7 +251,7 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
     """Train a VAE (the course's: latent 32, hidden 512) with one more term, and return ``(vae, History)``
     (the VAE in eval mode).
 
-    Each step: a discriminator (``gan.DCDiscriminator(width)``, Adam 2e-4, betas (0.5, 0.999)) learns
+    Each step: a discriminator (``gan.DCDiscriminator(width)``, Adam 2e-4, betas (0.5, 0.999): ``VAE_GAN``) learns
     to tell real images from the VAE's samples from scratch ``sigmoid(Dec(z))``, z ~ N(0, I), with
     the VAE's reconstructions of the batch on one side: ``reconstructions="real"`` as the lecture
     draws it, ``"fake"`` as Larsen et al. (2016) label them (without their feature-space
@@ -255,8 +265,10 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
     if reconstructions not in ("real", "fake"):
         raise ValueError(f"reconstructions = {reconstructions!r}: use 'real' (the lecture's picture) or 'fake' "
                          "(Larsen et al. 2016).")
-    nets = train.seeded(seed, lambda: nn.ModuleDict({"vae": variational.VAE(latent=32, hidden=512, depth=(2, 3)),
-                                                     "D": gan.DCDiscriminator(width)})).to(device)
+    v = VAE_GAN
+    nets = train.seeded(seed, lambda: nn.ModuleDict({
+        "vae": variational.VAE(latent=v["latent"], hidden=v["hidden"], depth=v["depth"]),
+        "D": gan.DCDiscriminator(width)})).to(device)
     generator = torch.Generator().manual_seed(seed)
     x_flat = x_train.flatten(1).to(device)
     adversarial = adversarial_weight != 0
@@ -265,13 +277,13 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
         return v.view(-1, 1, 28, 28)
 
     def train_fn():
-        opt_vae = torch.optim.Adam(nets["vae"].parameters(), lr=1e-3)
-        opt_d = torch.optim.Adam(nets["D"].parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_vae = torch.optim.Adam(nets["vae"].parameters(), lr=v["vae_lr"])
+        opt_d = torch.optim.Adam(nets["D"].parameters(), lr=v["d_lr"], betas=v["betas"])
 
         def step_fn(step):
             x = variational.binarised_batch(x_flat, batch, generator)
-            eps = torch.randn(batch, 32, generator=generator).to(device)
-            z = torch.randn(batch, 32, generator=generator).to(device)  # drawn either way: the same batches
+            eps = torch.randn(batch, v["latent"], generator=generator).to(device)
+            z = torch.randn(batch, v["latent"], generator=generator).to(device)  # drawn either way: the same batches
             if not adversarial:
                 loss_vae = nets["vae"].negative_elbo(x, generator=generator)
                 opt_vae.zero_grad(set_to_none=True)
@@ -300,9 +312,8 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
         return train.fit(step_fn, steps, log_every=50, desc="VAE-GAN" if adversarial else "VAE (VAE-GAN's budget)",
                          max_value=1e5, optimizers=[opt_vae, opt_d], generators=[generator])
 
-    settings = {"steps": steps, "weight": adversarial_weight, "seed": seed, "batch": batch, "width": width}
-    if reconstructions != "real":
-        settings["reconstructions"] = reconstructions
+    settings = {**VAE_GAN, "steps": steps, "weight": adversarial_weight, "seed": seed, "batch": batch, "width": width,
+                "reconstructions": reconstructions}  # every value that shapes the weights
     history = train.train_or_load(name, nets, train_fn, settings, generators=[generator])
     return nets["vae"].eval(), history
 

@@ -235,8 +235,18 @@ class VAE(nn.Module):
         return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()
 
 
-# notebook 03's main model: its settings, so that its checkpoint is found by name
-SETTINGS_03 = {"latent": 32, "depth": [2, 3], "hidden": 512, "k": 1, "batch": 512, "lr": [3e-3, 1e-4], "seed": 0}
+# Notebook 03's main VAE, owned here (notebook 03's VAE_OVERRIDES change it for one run; notebook 08 and
+# the decks load its checkpoint): latent size, hidden layers of the encoder and decoder, units per layer,
+# epochs over the 60,000 training images, batch, Adam's learning rate and the end of its cosine decay.
+VAE_03 = {"latent": 32, "depth": (2, 3), "hidden": 512, "epochs": 155, "batch": 512, "lr": (3e-3, 1e-4)}
+
+
+def settings_03(recipe: dict, steps: int, k: int = 1, seed: int = 0) -> dict:
+    """The checkpoint settings of notebook 03's main model trained with ``recipe`` (``VAE_03`` with a run's
+    overrides) for ``steps`` with ``k`` samples per image: notebook 03 saves under them, notebook 08
+    finds the model by them."""
+    return {"latent": recipe["latent"], "depth": list(recipe["depth"]), "hidden": recipe["hidden"], "steps": steps,
+            "k": k, "batch": recipe["batch"], "lr": list(recipe["lr"]), "seed": seed}
 
 
 def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int | None = None, seed: int = 0,
@@ -251,22 +261,23 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
     from course_utils import train  # here, not at the top: train is not needed for the maths above
 
     # built from `seed` alone (a short VAE trained under two names is then the same model)
-    vae = train.seeded(seed, lambda: VAE(latent=32, hidden=512, depth=(2, 3))).to(cfg.device)
-    settings_03 = {**SETTINGS_03, "steps": cfg.scale(full=155 * (60000 // 512), fast=300)}
-    if use_03 and train.checkpoint_path("03_vae", vae, settings_03).is_file():
-        history = train.train_or_load("03_vae", vae, None, settings_03)
-        source, label = "notebook 03's model", f"notebook 03's VAE, {settings_03['steps']} steps of 512 images"
+    r = VAE_03
+    vae = train.seeded(seed, lambda: VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"])).to(cfg.device)
+    settings = settings_03(r, cfg.scale(full=r["epochs"] * (60000 // r["batch"]), fast=300))
+    if use_03 and train.checkpoint_path("03_vae", vae, settings).is_file():
+        history = train.train_or_load("03_vae", vae, None, settings)
+        source, label = "notebook 03's model", f"notebook 03's VAE, {settings['steps']} steps of {r['batch']} images"
     else:
         steps = short_steps if short_steps is not None else cfg.scale(full=4000, fast=100)
         x_flat = x_train.flatten(1)
 
         def train_vae():
-            optimizer = torch.optim.Adam(vae.parameters(), lr=3e-3)
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=1e-4)
+            optimizer = torch.optim.Adam(vae.parameters(), lr=r["lr"][0])
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=r["lr"][1])
             gv = torch.Generator().manual_seed(seed)
 
             def step_fn(step):
-                x = binarised_batch(x_flat, 512, gv)  # binarised from gv, not the global state
+                x = binarised_batch(x_flat, r["batch"], gv)  # binarised from gv, not the global state
                 loss = vae.negative_elbo(x, generator=gv)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -277,8 +288,8 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
             return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4, optimizers=[optimizer],
                              schedulers=[schedule], generators=[gv])
 
-        history = train.train_or_load(name, vae, train_vae, {**settings_03, "steps": steps, "seed": seed,
-                                                             "init": "seeded"})
+        short = {**settings, "steps": steps, "seed": seed, "init": "seeded"}
+        history = train.train_or_load(name, vae, train_vae, short)
         source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
-        label = f"VAE, {steps} steps of 512 images"
+        label = f"VAE, {steps} steps of {r['batch']} images"
     return vae.eval(), history, source, label

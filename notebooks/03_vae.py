@@ -49,13 +49,10 @@ FAST = False
 SEED = 0
 # DEVICE: "auto" (cuda, then mps, then cpu), "cpu", "cuda", "cuda:0" or "mps".
 DEVICE = "auto"
-# The main model: latent size, hidden layers of the encoder and decoder, units per layer,
-# epochs over the 60,000 images.
-LATENT = 32
-ENCODER_DEPTH = 2
-DECODER_DEPTH = 3
-HIDDEN = 512
-EPOCHS = 155
+# The main model: the course's recipe (course_utils/variational.py, VAE_03: latent size, hidden layers
+# of the encoder and decoder, units per layer, epochs over the 60,000 images, batch, learning rate)
+# and the fields this run changes, e.g. {"latent": 16, "epochs": 50}.
+VAE_OVERRIDES = {}
 # Samples per image in training: 1 is the VAE's ELBO, K > 1 the IWAE bound (section 9).
 K_TRAIN = 1
 # Samples per test image for the importance-weighted log-likelihood (Burda et al. use 5,000: twice the time).
@@ -73,6 +70,9 @@ import torch.nn.functional as F
 from course_utils import checks, config, data, plots, results, train, variational, widgets
 
 cfg = config.setup(fast=FAST, seed=SEED, device=DEVICE)
+vae_recipe = {**variational.VAE_03, **VAE_OVERRIDES}  # the course's recipe with this run's changes
+LATENT, HIDDEN, EPOCHS, BATCH = (vae_recipe[k] for k in ("latent", "hidden", "epochs", "batch"))
+(ENCODER_DEPTH, DECODER_DEPTH), (LR, LR_END) = vae_recipe["depth"], vae_recipe["lr"]
 
 # %% [markdown]
 # ## 1. From the ELBO to an auto-encoder
@@ -265,8 +265,6 @@ print("Gaussian log-likelihood = -L2 / (2 sigma^2) - const:  max difference",
 # from 3e-3 to 1e-4 along a cosine, and the decoder's output bias started at the mean image.
 
 # %%
-BATCH = 512
-LR, LR_END = 3e-3, 1e-4
 steps = cfg.scale(full=EPOCHS * (len(x_train) // BATCH), fast=300)
 
 
@@ -308,8 +306,7 @@ def train_vae(model, n_steps, k=1, batch=BATCH, binarize=True, desc="VAE", data_
     return train.fit(step_fn, n_steps, log_every=50, progress=not cfg.fast, desc=desc, max_value=1e4)
 
 
-settings = {"latent": LATENT, "depth": [ENCODER_DEPTH, DECODER_DEPTH], "hidden": HIDDEN, "steps": steps, "k": K_TRAIN,
-            "batch": BATCH, "lr": [LR, LR_END], "seed": SEED}
+settings = variational.settings_03(vae_recipe, steps, K_TRAIN, SEED)
 history = train.train_or_load("03_vae", vae, lambda: train_vae(vae, steps, K_TRAIN), settings)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))

@@ -45,12 +45,10 @@ SEED = 0
 DEVICE = "auto"
 # Seeds for every claim about training (GANs vary a lot from seed to seed).
 SEEDS = 3
-# The MNIST GAN: noise size, channel width, batch, steps, Adam's learning rate.
-LATENT = 64
-WIDTH = 32
-BATCH = 64
-GAN_STEPS = 20000
-LR = 1e-3
+# The MNIST GAN: a registered recipe (course_utils/adversarial.py: noise size, width, batch, steps,
+# Adam's learning rate...) and the fields this run changes, e.g. {"steps": 5000} or {"lr": 2e-4}.
+GAN_RECIPE = "mnist-dcgan-r1"
+GAN_OVERRIDES = {}
 # Samples per point of the curves during training (final scores always use the yardstick's 10,000).
 N_CURVE = 2000
 # The image data of sections 1, 3, 5 and 6: "mnist" (the course's results) or "fashion" (Fashion-MNIST).
@@ -412,17 +410,21 @@ plt.show()
 # gradient reaching G's weights.
 
 # %%
+gan_recipe = adversarial.recipe(GAN_RECIPE).with_(**GAN_OVERRIDES)  # section 6's: its sizes and rate here too
+
+
 def early_run(loss_fn, seed, steps):
     """A short GAN run; returns per-step mean D(G(z)) and the generator's gradient norm."""
     torch.manual_seed(seed)  # same initial weights for the same seed: the losses start equal
-    G, D = gan.DCGenerator(LATENT, WIDTH).to(cfg.device), gan.DCDiscriminator(WIDTH).to(cfg.device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=LR, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=LR, betas=(0.5, 0.999))
+    G = gan.DCGenerator(gan_recipe.latent, gan_recipe.width).to(cfg.device)
+    D = gan.DCDiscriminator(gan_recipe.width).to(cfg.device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=gan_recipe.lr, betas=gan_recipe.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=gan_recipe.lr, betas=gan_recipe.betas)
     g = torch.Generator().manual_seed(seed)
     d_fake, grad_norm = [], []
     for step in range(steps):
-        x = x_train[torch.randint(len(x_train), (BATCH,), generator=g).to(cfg.device)]
-        z = torch.randn(BATCH, LATENT, generator=g).to(cfg.device)
+        x = x_train[torch.randint(len(x_train), (gan_recipe.batch,), generator=g).to(cfg.device)]
+        z = torch.randn(gan_recipe.batch, gan_recipe.latent, generator=g).to(cfg.device)
         fake = G(z)
         loss_d = discriminator_loss(D(x), D(fake.detach()))
         opt_d.zero_grad()
@@ -445,8 +447,8 @@ for (name, loss_fn), key in zip(list(losses.items())[:2], ("saturating", "nonsat
         return {"d_fake": [r[0].tolist() for r in runs], "grad_norm": [r[1].tolist() for r in runs]}
 
     # saved like a checkpoint (a few minutes of training): a second run reloads the curves
-    settings = {"loss": key, "seeds": seeds, "steps": early_steps, "latent": LATENT, "width": WIDTH, "batch": BATCH,
-                "lr": LR}
+    settings = {"loss": key, "seeds": seeds, "steps": early_steps, "latent": gan_recipe.latent,
+                "width": gan_recipe.width, "batch": gan_recipe.batch, "lr": gan_recipe.lr}
     curves = train.compute_or_load("04_early_run" + tag, measure, settings)
     early[name] = (np.array(curves["d_fake"]), np.array(curves["grad_norm"]))
 
@@ -692,9 +694,9 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # ## 6. A DCGAN on MNIST
 #
 # The networks of section 3 on real images, trained by the engine with your loss functions:
-# recipe `mnist-dcgan-r1`, `GAN_STEPS` steps, sampling from a moving average of G's weights (Yazıcı
-# et al. 2019): the weights circle around a good solution (notebook 05 shows why), their average
-# sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
+# recipe `mnist-dcgan-r1` (`GAN_RECIPE`) for its number of steps, sampling from a moving average
+# of G's weights (Yazıcı et al. 2019): the weights circle around a good solution (notebook 05
+# shows why), their average sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
 # samples); at the end the yardstick scores 10,000.
 #
 # Why this recipe? The DCGAN paper's sizes suit a GPU. On a CPU, half the width and batch with
@@ -702,23 +704,14 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # nearly halves the distance: 27 ± 2 (`benchmarks/gan_peers.py`, 3 seeds each; README).
 
 # %%
-dcgan = adversarial.recipe("mnist-dcgan-r1").with_(latent=LATENT, width=WIDTH, batch=BATCH, lr=LR,
-                                               steps=cfg.scale(full=GAN_STEPS, fast=60))
+dcgan = gan_recipe.with_(steps=cfg.scale(full=gan_recipe.steps, fast=60))
 your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating)
-curve_z = torch.randn(n_curve, LATENT, generator=torch.Generator().manual_seed(2)).to(cfg.device)
+curve_z = adversarial.noise(n_curve, dcgan.latent, adversarial.CURVE_SEED, cfg.device)
+real_batch = adversarial.real_batches(x_train)  # real_batch(n, g): n training images drawn with the generator g
 
 
-def real_batch(n, g):  # n training images drawn with the generator g: (n, 1, 28, 28)
-    return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
-
-
-def generate(G, z):  # G's images for noise z (N, LATENT), 1,000 at a time, no autograd graph kept
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(1000)])
-
-
-def curve(nets):  # scores during training, from n_curve samples of the averaged G
-    point = yardstick.curve_point(generate(adversarial.sampler(nets), curve_z))
+def curve(nets):  # scores during training, from n_curve samples of the averaged G (adversarial.generate's choice)
+    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
     return {"kernel": point["kernel"], "entropy": point["entropy"], "classes": point["classes_present"]}
 
 
@@ -739,8 +732,8 @@ axes[2].legend()
 plt.tight_layout()
 plt.show()
 # every GAN of this notebook is scored on the same noise
-score_z = torch.randn(yardstick.n, LATENT, generator=torch.Generator().manual_seed(3)).to(cfg.device)
-gan_samples = generate(G_ema, score_z)
+score_z = adversarial.noise(yardstick.n, dcgan.latent, adversarial.SCORE_SEED, cfg.device)
+gan_samples = adversarial.generate(nets, score_z)
 gan_scores = yardstick.score(gan_samples)
 print(f"GAN ({gan_history.seconds:.0f} s of training): {yardstick.describe(gan_scores)}")
 plots.image_grid(gan_samples[:64], nrow=16, title="samples of the averaged generator")
@@ -751,7 +744,7 @@ plt.show()
 # no encoder: explore its latent space by walking between noise vectors (the sliders pick the ends).
 
 # %%
-latent_bank = torch.randn(64, LATENT, generator=torch.Generator().manual_seed(4)).to(cfg.device)
+latent_bank = torch.randn(64, dcgan.latent, generator=torch.Generator().manual_seed(4)).to(cfg.device)
 widgets.latent_walk(lambda z: G_ema(z), latent_bank, steps=9)
 
 # %% [markdown]
@@ -769,7 +762,8 @@ bad_reports = []
 for s in seeds:
     bad_nets, h = adversarial.train_or_load("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
                                             losses=your_losses, desc=f"D frozen halfway, seed {s}")
-    bad_samples = generate(adversarial.sampler(bad_nets).eval(), score_z)
+    adversarial.sampler(bad_nets).eval()
+    bad_samples = adversarial.generate(bad_nets, score_z)
     bad_reports.append((yardstick.score(bad_samples), bad_samples[:32].cpu()))
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 2.8))

@@ -56,11 +56,11 @@ STEPS = 3000
 # Section 5, the 25-Gaussian grid: steps per run, the R1 weight.
 GRID_STEPS = 6000
 GAMMA_GRID = 0.1
-# Section 5, MNIST: steps per run, the R1 weight, network width, batch, samples scored.
-MNIST_STEPS = 1500
+# Section 5, MNIST: a registered recipe (course_utils/adversarial.py), the fields this run changes
+# (e.g. {"steps": 3000}), and the R1 weight of its twin with the penalty.
+MNIST_RECIPE = "mnist-gan-half"
+MNIST_OVERRIDES = {}
 GAMMA_MNIST = 10.0
-WIDTH = 32
-BATCH = 64
 # samples per point of the curves during training (the final scores always use 10,000)
 N_CURVE = 2000
 
@@ -507,7 +507,7 @@ grid_slope_x = mixture.sample(256, torch.Generator().manual_seed(10_001)).to(cfg
 
 
 def grid_scores(nets):
-    report = toys.mode_report(nets["G"](grid_eval_z), mixture)
+    report = toys.mode_report(adversarial.generate(nets, grid_eval_z, chunk=None), mixture)
     return {"modes": report["modes"], "high_quality": 100 * report["high_quality"],
             "slope": slope(nets["D"], grid_slope_x)}
 
@@ -525,10 +525,9 @@ for gamma, recipe in grid_recipes.items():
                                                                 eval_points=2500)
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-panels = [("data", mixture.sample(2500, torch.Generator().manual_seed(0)))]
-with torch.no_grad():
-    panels += [(f"gamma = {g_:g}, seed {SEED}", grid_nets[(g_, SEED)]["G"](grid_eval_z).cpu())
-               for g_ in (0.0, GAMMA_GRID)]
+panels = [("data", mixture.sample(2500, torch.Generator().manual_seed(0)))] + [
+    (f"gamma = {g_:g}, seed {SEED}", adversarial.generate(grid_nets[(g_, SEED)], grid_eval_z, chunk=None).cpu())
+    for g_ in (0.0, GAMMA_GRID)]
 for ax, (title, points) in zip(axes, panels):
     ax.scatter(*points.T.numpy(), s=2, alpha=0.5)
     ax.scatter(*mixture.means.T.numpy(), s=20, c="r", marker="x")
@@ -576,38 +575,32 @@ plt.show()
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
 n_curve = cfg.scale(full=N_CURVE, fast=500)
-curve_z = torch.randn(n_curve, 64, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-score_z = torch.randn(yardstick.n, 64,
-                      generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN's final score
+base = adversarial.recipe(MNIST_RECIPE).with_(**MNIST_OVERRIDES)
+curve_z = adversarial.noise(n_curve, base.latent, adversarial.CURVE_SEED, cfg.device)
+score_z = adversarial.noise(yardstick.n, base.latent, adversarial.SCORE_SEED, cfg.device)  # every GAN's final score
 mnist_slope_x = x_train[torch.randperm(60_000, generator=torch.Generator().manual_seed(4))[:256].to(cfg.device)]
 
 
-def generate(G, z):
-    """G's images for the noise z, 1,000 at a time."""
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(1000)])
-
-
 def mnist_scores(nets):
-    point = yardstick.curve_point(generate(nets["G"], curve_z))
+    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
     return {"kernel": point["kernel"], "entropy": point["entropy"], "slope": slope(nets["D"], mnist_slope_x)}
 
 
-mnist_steps = cfg.scale(full=MNIST_STEPS, fast=40)
-base = adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0, steps=mnist_steps)
+mnist_steps = cfg.scale(full=base.steps, fast=40)
+base = base.with_(steps=mnist_steps)
 mnist_recipes = {0.0: base, GAMMA_MNIST: base.with_(penalty="r1", gamma=GAMMA_MNIST)}
-mnist_real = lambda n, g: x_train[torch.randint(60_000, (n,), generator=g).to(cfg.device)]  # noqa: E731
+mnist_real = adversarial.real_batches(x_train)
 mnist_nets, mnist_runs, mnist_final = {}, {}, {}
 for gamma, recipe in mnist_recipes.items():
     print(f"gamma = {gamma:g}: {recipe.label()}")
     for s in seeds:
         mnist_nets[(gamma, s)], mnist_runs[(gamma, s)] = run_pair("mnist", recipe, s, mnist_real, mnist_scores, evals=5,
                                                                   n_curve=n_curve)
-        mnist_nets[(gamma, s)]["G"].eval()
-        mnist_final[(gamma, s)] = yardstick.score(generate(mnist_nets[(gamma, s)]["G"], score_z))
+        adversarial.sampler(mnist_nets[(gamma, s)]).eval()
+        mnist_final[(gamma, s)] = yardstick.score(adversarial.generate(mnist_nets[(gamma, s)], score_z))
 fig, axes = plt.subplots(2, 1, figsize=(12, 3.2))
 for ax, g_ in zip(axes, (0.0, GAMMA_MNIST)):
-    images = generate(mnist_nets[(g_, SEED)]["G"], score_z[:24])
+    images = adversarial.generate(mnist_nets[(g_, SEED)], score_z[:24])
     plots.image_grid(images, nrow=24, ax=ax, title=f"gamma = {g_:g}, seed {SEED}, after {mnist_steps} steps")
 plt.tight_layout()
 plt.show()

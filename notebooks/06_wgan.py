@@ -58,15 +58,11 @@ GRID_STEPS = 3000
 # Gradient-penalty weight on the toys. Gulrajani et al. use lambda = 10 in every experiment of the paper,
 # toys included; only their released toy script uses 0.1.
 LAMBDA_TOY = 1.0
-# Section 4, MNIST: generator steps for the GAN, WGAN-GP and WGAN with clipping (5 critic steps
-# each; about the same time per run on a CPU), the penalty weight, network width, batch, and the
-# samples per point of the curves (final scores always use the yardstick's 10,000).
-MNIST_STEPS_GAN = 1500
-MNIST_STEPS_GP = 400
-MNIST_STEPS_CLIP = 600
-LAMBDA_MNIST = 10.0
-WIDTH = 32
-BATCH = 64
+# Section 4, MNIST: each method's registered recipe (course_utils/adversarial.py), the fields this
+# run changes per method (e.g. {"wgan-gp": {"gp_lambda": 1.0}}), and the samples per point of the
+# curves (final scores always use the yardstick's 10,000).
+MNIST_RECIPES = {"gan": "mnist-gan-half", "wgan-clip": "mnist-wgan-clip-half", "wgan-gp": "mnist-wgan-gp-half"}
+MNIST_OVERRIDES = {}
 N_CURVE = 2000
 
 # %%
@@ -569,7 +565,7 @@ def run(task, method, seed, recipe, evals):
 # %%
 def toy_scores(mixture, z):
     def evaluate(nets):
-        report = toys.mode_report(nets["G"](z), mixture)
+        report = toys.mode_report(adversarial.generate(nets, z, chunk=None), mixture)
         return {"modes": report["modes"], "high_quality": 100 * report["high_quality"]}
     return evaluate
 
@@ -614,9 +610,9 @@ toy_tables = {task: toy_table(task) for task in toy_methods}
 for task, mixture in (("ring", ring), ("grid", grid)):
     methods = toy_methods[task]
     fig, axes = plt.subplots(1, len(methods) + 1, figsize=(3.4 * (len(methods) + 1), 3.5))
-    panels = [("data", mixture.sample(2500, torch.Generator().manual_seed(0)))]
-    with torch.no_grad():
-        panels += [(f"{m}, seed {SEED}", toy_nets[(task, m, SEED)]["G"].eval()(toy_z).cpu()) for m in methods]
+    panels = [("data", mixture.sample(2500, torch.Generator().manual_seed(0)))] + [
+        (f"{m}, seed {SEED}", adversarial.generate(toy_nets[(task, m, SEED)], toy_z, chunk=None).cpu())
+        for m in methods]
     limit = 3.0 if task == "ring" else 5.5
     for ax, (title, pts) in zip(axes, panels):
         ax.scatter(*pts.T.numpy(), s=2, alpha=0.4)
@@ -634,11 +630,11 @@ for task, mixture in (("ring", ring), ("grid", grid)):
 # ## 4. MNIST: GAN, WGAN with clipping and WGAN-GP
 #
 # Notebook 04's DCGAN networks at half width (no batch norm in D, so the penalty stays per
-# sample), batch 64, the engine's MNIST recipes: `gan` (`mnist-dcgan` at the DCGAN paper's Adam
-# $2\cdot10^{-4}$, without the average of G),
-# `wgan-clip` (`mnist-wgan-clip`: RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps) and `wgan-gp`
-# (`mnist-wgan-gp`: $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps). The WGANs'
-# critic steps make a generator step dearer, so the step counts (`MNIST_STEPS_*`) give every run
+# sample), batch 64, the engine's MNIST recipes: `gan` (`mnist-gan-half`: `mnist-dcgan` at the DCGAN
+# paper's Adam $2\cdot10^{-4}$, without the average of G),
+# `wgan-clip` (`mnist-wgan-clip-half`: RMSprop $5\cdot10^{-5}$, $c = 0.01$, 5 critic steps) and `wgan-gp`
+# (`mnist-wgan-gp-half`: $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps). The WGANs'
+# critic steps make a generator step dearer, so the recipes' step counts give every run
 # about the same time, about a minute: the comparison is at equal time, as on a laptop. Curves use
 # the kernel distance of `N_CURVE` samples; final scores the yardstick's 10,000.
 
@@ -647,41 +643,31 @@ x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (600
 x_test = data.mnist("test").batch(torch.arange(10_000), cfg.device)[0]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
 n_curve = cfg.scale(full=N_CURVE, fast=500)
-curve_z = torch.randn(n_curve, 64, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-score_z = torch.randn(yardstick.n, 64, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every final score
-
-
-def generate(G, z):  # g's images for the noise z, 1,000 at a time
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(1000)])
+mnist_recipes = {method: adversarial.recipe(name).with_(**MNIST_OVERRIDES.get(method, {}))
+                 for method, name in MNIST_RECIPES.items()}
+mnist_recipes = {method: r.with_(steps=cfg.scale(full=r.steps, fast=40 if r.n_critic == 1 else 16))
+                 for method, r in mnist_recipes.items()}
+curve_z = adversarial.noise(n_curve, 64, adversarial.CURVE_SEED, cfg.device)
+score_z = adversarial.noise(yardstick.n, 64, adversarial.SCORE_SEED, cfg.device)  # every final score
 
 
 def mnist_scores(nets):
-    point = yardstick.curve_point(generate(nets["G"], curve_z))
+    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
     return {"kernel": point["kernel"], "entropy": point["entropy"], "digits": point["classes_present"]}
 
 
-tasks["mnist"] = dict(real=lambda n, g: x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)],
-                      evaluate=mnist_scores, settings={"n_curve": n_curve})
-mnist_recipes = {
-    "gan": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0,
-                                                  steps=cfg.scale(full=MNIST_STEPS_GAN, fast=40)),
-    "wgan-clip": adversarial.recipe("mnist-wgan-clip").with_(width=WIDTH, batch=BATCH,
-                                                             steps=cfg.scale(full=MNIST_STEPS_CLIP, fast=16)),
-    "wgan-gp": adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, gp_lambda=LAMBDA_MNIST,
-                                                         steps=cfg.scale(full=MNIST_STEPS_GP, fast=16)),
-}
+tasks["mnist"] = dict(real=adversarial.real_batches(x_train), evaluate=mnist_scores, settings={"n_curve": n_curve})
 mnist_nets, mnist_runs, mnist_final = {}, {}, {}
 for method, recipe in mnist_recipes.items():
     print(f"{method}: {recipe.label()}")
     for s in seeds:
         mnist_nets[(method, s)], mnist_runs[(method, s)] = run("mnist", method, s, recipe, evals=8)
-        mnist_nets[(method, s)]["G"].eval()
-        mnist_final[(method, s)] = yardstick.score(generate(mnist_nets[(method, s)]["G"], score_z))
+        adversarial.sampler(mnist_nets[(method, s)]).eval()
+        mnist_final[(method, s)] = yardstick.score(adversarial.generate(mnist_nets[(method, s)], score_z))
 
 fig, axes = plt.subplots(len(mnist_recipes), 1, figsize=(12, 1.2 * len(mnist_recipes) + 0.6))
 for ax, method in zip(axes, mnist_recipes):
-    plots.image_grid(generate(mnist_nets[(method, SEED)]["G"], score_z[:24]), nrow=24, ax=ax,
+    plots.image_grid(adversarial.generate(mnist_nets[(method, SEED)], score_z[:24]), nrow=24, ax=ax,
                      title=f"{method}, seed {SEED}, {mnist_recipes[method].steps} generator steps")
 plt.tight_layout()
 plt.show()

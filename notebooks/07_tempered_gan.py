@@ -58,15 +58,13 @@ DEVICE = "auto"
 SEEDS = 5
 # Section 2, the toy: steps of the game on the two segments.
 TOY_STEPS = 1000
-# Section 3, MNIST: generator steps of the GAN and the tempered GAN; K as a share of them (the
-# lens's weight lambda reaches 0 at step K, after which D sees the real data); the lens's Adam rate.
-STEPS = 1500
-K_SHARE = 0.5
-LENS_LR = 1e-3
-# Networks (the mnist-dcgan recipe at half width), batch, samples per point of the curves (the
-# final scores always use the yardstick's 10,000), evaluations per run.
-WIDTH = 32
-BATCH = 64
+# Section 3, MNIST: the registered recipes of the GAN and the tempered GAN (course_utils/adversarial.py:
+# 1,500 generator steps, the lens's weight lambda reaching 0 at step K = k_share x steps) and the
+# fields this run changes in both, e.g. {"steps": 3000} or {"k_share": 0.25} (it applies to the GAN too,
+# where the lens is off); samples per point of the curves (the final scores always use the
+# yardstick's 10,000), evaluations per run.
+MNIST_RECIPES = {"gan": "mnist-gan-half", "tempered": "mnist-tempered-half"}
+MNIST_OVERRIDES = {}
 N_CURVE = 2000
 EVALS = 10
 
@@ -103,7 +101,8 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # of a sine period, arriving at 0 *with zero slope* (so that $D$ is not handed the real data
 # abruptly), and stay at 0 after $K$. We take this form from the paper. The value of $K$ it used we
 # could not check on this offline machine (a secondary summary calls $K$ the total number of
-# iterations), so we choose ours and say so: $K$ = `K_SHARE` = half of the training steps, so that
+# iterations), so we choose ours and say so: $K$ = half of the training steps (the recipe's
+# `k_share`), so that
 # the second half of every run trains $D$ on the real data, and the final scores of tempered and
 # plain runs measure the same game.
 #
@@ -309,12 +308,12 @@ for loss in ("saturating", "non-saturating"):
 # %% [markdown]
 # ## 3. MNIST: the same GAN with and without the lens
 #
-# The course's engine (`adversarial.train_gan`) with two registered recipes: `mnist-dcgan` at the
-# learning rate of the tempered recipe (non-saturating loss, Adam $2 \cdot 10^{-4}$ with betas
-# (0.5, 0.999), batch 64, no average of G), `STEPS` generator steps, and `mnist-tempered`: the
-# same run, same seed (so the same initial networks and the same batches), plus an image lens
-# trained after every $D$ step on **your** `lens_loss`, $\lambda$ on the schedule, $K$ =
-# `K_SHARE` x `STEPS`. From step $K$ the lens is taken out: its weight is 0, so its only task
+# The course's engine (`adversarial.train_gan`) with two registered recipes: `mnist-gan-half`
+# (`mnist-dcgan` at the learning rate of the tempered recipe: non-saturating loss, Adam
+# $2 \cdot 10^{-4}$ with betas (0.5, 0.999), batch 64, no average of G, 1,500 generator steps), and
+# `mnist-tempered-half`: the same run, same seed (so the same initial networks and the same
+# batches), plus an image lens trained after every $D$ step on **your** `lens_loss`, $\lambda$ on
+# the schedule, $K$ = `k_share` x steps. From step $K$ the lens is taken out: its weight is 0, so its only task
 # would be to be the identity, and $D$ sees $x$ itself. Every `EVALS`-th of the run we measure
 # 2,000 samples with the unbiased kernel distance on the yardstick's features (for curves: it does
 # not depend on the number of samples) and the number of classes among them, and keep what the
@@ -326,34 +325,23 @@ for loss in ("saturating", "non-saturating"):
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
 n_curve = cfg.scale(full=N_CURVE, fast=500)
-curve_z = torch.randn(n_curve, 64, generator=torch.Generator().manual_seed(2)).to(cfg.device)
-score_z = torch.randn(yardstick.n, 64, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every final score
-
-
-def sample(G, z=score_z):
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(1000)])
+curve_z = adversarial.noise(n_curve, 64, adversarial.CURVE_SEED, cfg.device)
+score_z = adversarial.noise(yardstick.n, 64, adversarial.SCORE_SEED, cfg.device)  # every final score
 
 
 def mnist_scores(nets):
     """A point of the curves: the kernel distance of n_curve samples, and their digit classes."""
-    point = yardstick.curve_point(sample(adversarial.sampler(nets), curve_z))
+    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
     return {"kernel": point["kernel"], "classes": point["classes_present"], "entropy": point["entropy"]}
 
 
-def real(n, g):
-    return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
-
-
-steps = cfg.scale(full=STEPS, fast=40)
-K = max(1, round(K_SHARE * steps))  # as the engine computes it from the recipe's k_share
+real = adversarial.real_batches(x_train)
+recipes = {kind: adversarial.recipe(name).with_(**MNIST_OVERRIDES) for kind, name in MNIST_RECIPES.items()}
+steps = cfg.scale(full=recipes["tempered"].steps, fast=40)
+recipes = {kind: r.with_(steps=steps) for kind, r in recipes.items()}
+K = max(1, round(recipes["tempered"].k_share * steps))  # as the engine computes it from the recipe's k_share
 evals = cfg.scale(full=EVALS, fast=4)
 watch = x_train[torch.randint(len(x_train), (8,), generator=torch.Generator().manual_seed(5)).to(cfg.device)]
-recipes = {
-    "gan": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0, steps=steps),
-    "tempered": adversarial.recipe("mnist-tempered").with_(width=WIDTH, batch=BATCH, k_share=K_SHARE, lens_lr=LENS_LR,
-                                                           steps=steps),
-}
 losses = engine_losses  # your lens_loss trains the lens
 for kind, recipe in recipes.items():
     print(f"{kind}: {recipe.label()}")
@@ -371,8 +359,8 @@ nets, runs, final = {}, {}, {}
 for kind in ("gan", "tempered"):
     for s in seeds:
         nets[(kind, s)], runs[(kind, s)] = run(kind, s)
-        nets[(kind, s)]["G"].eval()
-        final[(kind, s)] = yardstick.score(sample(nets[(kind, s)]["G"]))
+        adversarial.sampler(nets[(kind, s)]).eval()
+        final[(kind, s)] = yardstick.score(adversarial.generate(nets[(kind, s)], score_z))
 
 # %% [markdown]
 # ### What the lens shows the discriminator

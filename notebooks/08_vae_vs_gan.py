@@ -22,27 +22,23 @@
 # to a prior by a game, and a VAE whose samples a discriminator judges.
 #
 # **Learning goals**
-# - split the classifier-Fréchet distance into a mean term and a covariance term, predict which one
-#   blur raises, and measure it;
-# - score a VAE and three GANs on one yardstick (distance, digits covered, confidence, likelihood,
-#   training time) and say what "blurry" and "mode dropping" mean in numbers;
-# - reproduce the lecture's figure of adversarial auto-encoders and VAEs with 2-D codes, estimate a
-#   KL term that has no closed form by Monte Carlo, and measure whether codes follow their prior
-#   with a two-sample test;
-# - train a VAE-GAN and a VAE at an equal budget and measure what the adversarial term changes;
-# - place the course's models next to what later GANs reached.
+# - split the classifier-Fréchet distance into a mean and a covariance term, and measure which one
+#   blur raises;
+# - score a VAE and three GANs on one yardstick and say what "blurry" and "mode dropping" mean in
+#   numbers;
+# - reproduce the lecture's figure of adversarial auto-encoders and VAEs with 2-D codes, with a
+#   Monte Carlo KL term and a two-sample test of codes against their prior;
+# - compare a VAE-GAN and a VAE at an equal budget.
 #
 # **Prerequisites**: notebooks 03 (the VAE), 04 (GAN losses, the yardstick), 06 (WGAN-GP) and 07
 # (the tempered GAN's lens).
 #
-# **Time and hardware**: about 28 min on a 2-core server CPU (AMD EPYC), from the recorded
-# times: 9 GANs (3 seeds of the GAN, WGAN-GP and tempered GAN: 10 min) and a short VAE (3 min)
-# of the last full run (25 min, before sections 3-4 took their present form, with 11 min of
-# models there), the four auto-encoders of section 3 (6.4 min, `benchmarks/aae_figure.py`) and
-# the VAE-GAN with its equal-budget VAE of section 4 (7.4 min, `benchmarks/vae_gan.py`). A GPU
-# is used without code changes. FAST mode: about two minutes. A second run reloads every
-# trained model, and so does a run after those benchmarks in the same `COURSE_OUTPUT`.
-# A class sitting in FAST mode: about 93 min (estimated: reading at 100 words a minute, code at
+# **Time and hardware**: a full run took 27 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
+# of about a minute each, a short VAE (3 min), the four auto-encoders of section 3 (5.4 min) and
+# the VAE-GAN of section 4 (6.0 min). A GPU is used without code changes. FAST mode: about two
+# minutes. A second run reloads every trained model, as does a run after `benchmarks/aae_figure.py`
+# and `benchmarks/vae_gan.py` in the same `COURSE_OUTPUT`.
+# A class sitting in FAST mode: about 85 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: on one yardstick, what the VAE's blur and the GANs' mode dropping cost, where
@@ -57,13 +53,10 @@ SEED = 0
 DEVICE = "auto"
 # Seeds of every GAN row.
 SEEDS = 3
-# Section 1, the GANs (notebook 07's half-width recipes): generator steps of the GAN and the
-# tempered GAN (the lens acts over the first K_SHARE of them), of WGAN-GP (5 critic steps each).
-GAN_STEPS = 1500
-K_SHARE = 0.5
-WGAN_STEPS = 400
-WIDTH = 32
-BATCH = 64
+# Section 1, the GANs: the registered recipes of notebooks 05-07 (course_utils/adversarial.py) and the
+# fields this run changes per row, e.g. {"WGAN-GP": {"steps": 800}}.
+GAN_RECIPES = {"GAN": "mnist-gan-half", "WGAN-GP": "mnist-wgan-gp-half", "tempered GAN": "mnist-tempered-half"}
+GAN_OVERRIDES = {}
 
 # %%
 import matplotlib.pyplot as plt
@@ -78,50 +71,33 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # %% [markdown]
 # ## 1. Five models, one yardstick
 #
-# Every model is scored the same way (notebook 04, section 5): 10,000 samples against the 10,000
-# MNIST test images, through the course's fixed digit classifier, beside the floor (10,000 real
-# training images against the same test images). Beside the distance: the digits present among the
-# samples, the entropy of their histogram ($\log 10 = 2.303$ nats when all ten are equally
-# frequent), the classifier's mean confidence, the likelihood where the model has one, and the
-# training time.
-#
-# The models: a VAE (notebook 03's main model if its checkpoint is there, else a shorter run of
-# its recipe, trained here), scored on its decoder means $\mathrm{sigmoid}(\ell)$ and on its actual Bernoulli samples;
-# and the engine's half-width GAN recipes of notebooks 05-07, each on `SEEDS` seeds at about a
-# minute per run on a CPU: the GAN (`mnist-dcgan` at Adam $2\cdot10^{-4}$, as recorded there),
-# WGAN-GP (`mnist-wgan-gp`) and the tempered GAN (`mnist-tempered`).
+# Every model is scored as in notebook 04: 10,000 samples against the 10,000 MNIST test images,
+# through the course's fixed digit classifier, beside the floor (real training images against the
+# same test images); also the digits present, the entropy of their histogram ($\log 10 = 2.303$
+# nats when all ten are equally frequent), the mean confidence, the likelihood where there is one,
+# and the training time. The models: a VAE (notebook 03's if its checkpoint is there, else a
+# shorter run of its recipe), scored on its decoder means $\mathrm{sigmoid}(\ell)$ and on its
+# Bernoulli samples, and the half-width GAN recipes of notebooks 05-07 on `SEEDS` seeds (about a
+# minute each on a CPU): `mnist-gan-half` (`mnist-dcgan` at Adam $2\cdot10^{-4}$), `mnist-wgan-gp-half`
+# and `mnist-tempered-half`.
 
 # %%
 test_set = data.mnist("test")
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 x_test = test_set.batch(torch.arange(10_000), cfg.device)[0]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
-score_z = torch.randn(yardstick.n, 64, generator=torch.Generator().manual_seed(3)).to(cfg.device)  # every GAN score
-
-
-def sample(G, z=score_z):
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(1000)])
-
-
-def real(n, g):
-    return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
-
-
-steps = cfg.scale(full=GAN_STEPS, fast=40)
-recipes = {
-    "GAN": adversarial.recipe("mnist-dcgan").with_(width=WIDTH, batch=BATCH, lr=2e-4, ema=0.0, steps=steps),
-    "WGAN-GP": adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH,
-                                                         steps=cfg.scale(full=WGAN_STEPS, fast=16)),
-    "tempered GAN": adversarial.recipe("mnist-tempered").with_(width=WIDTH, batch=BATCH, k_share=K_SHARE, steps=steps),
-}
-generators, seconds = {}, {}
+score_z = adversarial.noise(yardstick.n, 64, adversarial.SCORE_SEED, cfg.device)  # every GAN score
+recipes = {kind: adversarial.recipe(name).with_(**GAN_OVERRIDES.get(kind, {})) for kind, name in GAN_RECIPES.items()}
+recipes = {kind: r.with_(steps=cfg.scale(full=r.steps, fast=40 if r.n_critic == 1 else 16))
+           for kind, r in recipes.items()}
+gan_nets, seconds = {}, {}
 for kind, recipe in recipes.items():
     print(f"{kind}: {recipe.label()}")
     for s in seeds:
-        nets, history = adversarial.train_or_load(f"08_{recipe.name}", recipe, real, s, cfg.device,
-                                                  desc=f"{kind}, seed {s}")
-        generators[(kind, s)], seconds[(kind, s)] = adversarial.sampler(nets).eval(), history.seconds
+        gan_nets[(kind, s)], history = adversarial.train_or_load(
+            f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), s, cfg.device, desc=f"{kind}, seed {s}")
+        adversarial.sampler(gan_nets[(kind, s)]).eval()
+        seconds[(kind, s)] = history.seconds
 
 vae, vae_history, vae_source, vae_label = variational.course_vae(cfg, x_train, seed=SEED)
 print(f"VAE: {vae_source}")
@@ -168,9 +144,10 @@ add_row("real training images (the floor)", [yardstick.score(real_images)], "", 
 vae_nll = f"<= {-likelihood['log_px']:.1f} nats (IW, k = {iw_k})"
 add_row("VAE, decoder means", [yardstick.score(vae_means)], vae_nll, vae_history.seconds)
 add_row("VAE, Bernoulli samples", [yardstick.score(vae_binary)], vae_nll, vae_history.seconds)
-seed_samples = {kind: sample(generators[(kind, SEED)]) for kind in recipes}  # shown and taken apart below
+seed_samples = {kind: adversarial.generate(gan_nets[(kind, SEED)], score_z) for kind in recipes}  # taken apart below
 for kind in recipes:
-    add_row(kind, [yardstick.score(seed_samples[kind] if s == SEED else sample(generators[(kind, s)])) for s in seeds],
+    add_row(kind, [yardstick.score(adversarial.generate(gan_nets[(kind, s)], score_z)) if s != SEED
+                   else yardstick.score(seed_samples[kind]) for s in seeds],
             "not defined", float(np.mean([seconds[(kind, s)] for s in seeds])))
 print_table()
 
@@ -209,13 +186,11 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Read the table before the pictures. The decoder means *look* blurry, yet in the classifier's eyes
-# they may sit closer to real digits than a one-minute GAN; their Bernoulli samples, noisy pixels
-# included, sit further. Mind the training column: the models did not train for the same time, so
-# the table is not a comparison at equal budgets (Think, question 4). Under it, two GANs trained
-# longer, from the course's records: compare them with the VAE's row. The digits columns are the
-# lecture's "mode dropping" at the level of ten classes: look for a seed with fewer than 10 digits,
-# or an uneven histogram.
+# Read the table before the pictures. The decoder means *look* blurry, yet to the classifier they
+# may sit closer to real digits than a one-minute GAN; their Bernoulli samples sit further. The
+# models did not train for the same time (Think, question 4): compare the VAE with the two longer
+# GANs printed under the table. The digits columns are "mode dropping" among ten classes: look for a
+# seed with fewer than 10 digits, or an uneven histogram.
 
 # %% [markdown]
 # ### Exercise 1: what a likelihood forgives
@@ -261,16 +236,15 @@ print(f"the VAE: -log p(x) <= {vae_bound:.1f} nats; mixed with 99 % noise: <= "
 #
 # ### Exercise 2: the two terms
 #
-# Write `frechet_terms(mu1, sigma1, mu2, sigma2)`: means `(F,)` and covariances `(F, F)` (float64
-# tensors, symmetric positive semi-definite), returning `torch.stack([mean_term, covariance_term])`.
-# The product $\Sigma_1\Sigma_2$ is not symmetric, so do not take its square root directly: with
-# $R = \Sigma_1^{1/2}$ (from `torch.linalg.eigh`: $\Sigma_1 = V \mathrm{diag}(w) V^\top$ gives $R = V
-# \mathrm{diag}(\sqrt{w}) V^\top$), the symmetric matrix $R \Sigma_2 R$ has the same eigenvalues as
-# $\Sigma_1\Sigma_2$ (why?), so $\mathrm{tr}(\Sigma_1\Sigma_2)^{1/2}$ is the sum of the square roots of
-# its eigenvalues. Rounding makes the eigenvalues of a singular covariance (features that never
-# fire) come out as tiny values of either sign: set those below the rank tolerance
-# $F\,\varepsilon\,\lambda_{\max}$ to 0 ($F$ = size, $\varepsilon$ = `torch.finfo(torch.float64).eps`; the rule
-# of `numpy.linalg.matrix_rank`), or at least clamp the negative ones to 0.
+# Write `frechet_terms(mu1, sigma1, mu2, sigma2)`: means `(F,)`, covariances `(F, F)` (float64,
+# symmetric positive semi-definite); return `torch.stack([mean_term, covariance_term])`. The
+# product $\Sigma_1\Sigma_2$ is not symmetric, so do not take its square root directly: with
+# $R = \Sigma_1^{1/2}$ (`torch.linalg.eigh`: $\Sigma_1 = V \mathrm{diag}(w) V^\top$ gives
+# $R = V \mathrm{diag}(\sqrt{w}) V^\top$), the symmetric $R \Sigma_2 R$ has the eigenvalues of
+# $\Sigma_1\Sigma_2$ (why?), so $\mathrm{tr}(\Sigma_1\Sigma_2)^{1/2}$ is the sum of their square
+# roots. A singular covariance (features that never fire) gives eigenvalues that are rounding noise
+# of either sign: set those below the rank tolerance $F\,\varepsilon\,\lambda_{\max}$ to 0
+# ($\varepsilon$ = `torch.finfo(torch.float64).eps`, the rule of `numpy.linalg.matrix_rank`).
 
 # %%
 def frechet_terms(mu1, sigma1, mu2, sigma2):
@@ -302,10 +276,9 @@ cases.append((torch.full((1,), 3.0, dtype=torch.float64), torch.full((1, 1), 4.0
 frechet_terms = checks.check_exercise("frechet_terms", frechet_terms, cases, atol=1e-8)
 
 # %% [markdown]
-# Now the measurement: each model's samples (seed 0 for the GANs) through the classifier, their
-# feature statistics against the test images', and your two terms, which must add up to the
-# yardstick's distance. The last column is the total variance of the features, $\mathrm{tr}\,
-# \Sigma$: how much the samples differ from one another in the classifier's eyes.
+# Now each model's samples (seed 0 for the GANs) through the classifier, against the test images'
+# statistics: your two terms must add up to the yardstick's distance. The last column, the total
+# feature variance $\mathrm{tr}\,\Sigma$, says how much the samples differ from one another.
 
 # %%
 mu_test, sigma_test = (torch.from_numpy(a) for a in yardstick.reference)
@@ -330,47 +303,35 @@ for name, images, scores in [real_shown] + shown:
           f"{100 * term_table[name]['share']:10.0f}% {term_table[name]['spread']:9.1f}")
 
 # %% [markdown]
-# Compare with your prediction, row by row (the recording section prints the course's run beside
-# yours).
+# Compare with your prediction, row by row (the recording section prints the course's run too).
 #
-# - **Blur** shows up as a small $\mathrm{tr}\,\Sigma$: the decoder means vary less than real digits
-#   (in the course's run about two thirds of the test images' variance), and the covariance term
+# - **Blur** shows as a small $\mathrm{tr}\,\Sigma$: the decoder means vary less than real digits
+#   (about two thirds of the test images' variance in the course's run), and the covariance term
 #   carries most of their distance.
-# - **Noise**: the Bernoulli samples vary a little more than the means, but their *mean* term
-#   grows: noisy pixels shift every image's features the same way, a systematic error, not variety.
-# - **The one-minute GANs** draw crisp strokes, often in broken shapes, and their features vary
-#   *even less* than the VAE's means: the covariance term is almost all of their distance. Fewer
-#   kinds of digit in the classifier's eyes is a form of mode dropping that the ten-class histogram
-#   of section 1 cannot see.
-#
-# One number hides all of this; the two terms and $\mathrm{tr}\,\Sigma$ tell blur, noise and missing
-# variety apart.
+# - **Noise**: the Bernoulli samples vary a little more, but their *mean* term grows: noisy pixels
+#   shift every image's features the same way, a systematic error, not variety.
+# - **The one-minute GANs** draw crisp strokes in often broken shapes, and their features vary *even
+#   less* than the VAE's means: missing variety within the digits, a mode dropping that the ten-class
+#   histogram cannot see.
 
 # %% [markdown]
 # ## 3. Adversarial auto-encoders: the lecture's figure
 #
-# The lecture's GAN-versus-VAE figure is Makhzani et al.'s (2015) Figure 2. An auto-encoder with a
-# 2-D code is trained to reconstruct MNIST, and its codes are pushed towards a prior $p(z)$. The
-# VAE does it with its KL term, image by image; the **adversarial auto-encoder** (AAE) does it with
-# a discriminator on codes: $D$ tells prior samples from codes of real images, and the encoder,
-# acting as the generator, learns to fool it. A discriminator only needs *samples* of the prior,
-# so the AAE can aim at a prior whose KL term has no closed form, such as the figure's mixture of
-# 10 Gaussians laid out as the arms of a star (`hybrids.ArmsPrior`). The figure's five panels:
-# codes of held-out digits for (a) an AAE with $N(0, I)$, (b) an AAE with the mixture, (c) a VAE
-# with $N(0, I)$, (d) a VAE with the mixture, and (e) digits decoded from a grid of the AAE's
-# $N(0, I)$ codes, evenly spaced in probability (Gaussian percentiles).
+# The lecture's GAN-versus-VAE figure is Makhzani et al.'s (2015) Figure 2: an auto-encoder with a
+# 2-D code whose codes are pushed towards a prior $p(z)$. The VAE does it with its KL term, image by
+# image; the **adversarial auto-encoder** (AAE) with a discriminator $D$ that tells prior samples
+# from codes of real images, while the encoder, as the generator, learns to fool it. $D$ only needs
+# *samples* of the prior, so the AAE can aim at a prior whose KL term has no closed form, such as
+# the figure's ten Gaussians laid out as the arms of a star (`hybrids.ArmsPrior`). The panels:
+# codes of held-out digits for an AAE with (a) $N(0, I)$ and (b) the mixture, a VAE with (c)
+# $N(0, I)$ and (d) the mixture, and (e) the AAE's decoder on a grid of Gaussian percentiles.
 #
-# `hybrids.train_codes` trains all four with the same encoder and decoder (784-512-512-2 and its
-# mirror). Each AAE step is one step of the auto-encoder on its reconstruction loss plus a weighted
-# loss for fooling $D$, then two steps of $D$ on prior samples against the new codes (the loop is
-# short: read it in `course_utils/hybrids.py`; why this balance, below the figure).
-# The VAE with the mixture prior needs its KL term by Monte Carlo: Exercise 3.
-#
-# **How do we know the codes follow the prior?** By eye, and by a test that sees shape: a small
-# classifier learns to tell codes from prior samples and is scored on held-out ones
-# (`metrics.two_sample_accuracy`; 50 % means it cannot tell them apart, printed beside the same
-# test on two prior samples). For the mixture, also the share of codes nearest each arm: 10 % each
-# when every arm is used evenly.
+# `hybrids.train_codes` trains all four with the same networks (784-512-512-2 and its mirror).
+# The VAE with the mixture prior needs its KL term by Monte Carlo: Exercise 3. Whether codes follow
+# the prior is judged by eye and by a test that sees shape: a small classifier learns to tell codes
+# from prior samples and is scored on held-out ones (`metrics.two_sample_accuracy`; 50 % = it cannot
+# tell them apart, printed beside two prior samples), and for the mixture, the share of codes
+# nearest each arm (a tenth each when all are used evenly).
 
 # %%
 code_steps = cfg.scale(full=hybrids.CODE_STEPS, fast=60)
@@ -406,14 +367,13 @@ for title, r in code_reports.items():
 # %% [markdown]
 # ### Exercise 3: a KL term without a closed form
 #
-# The VAE's KL term to $N(0, I)$ has a closed form (notebook 02); to the mixture it has none, since
-# the log of a sum of Gaussians does not simplify. But $\mathrm{KL}(q(z|x)\,\|\,p(z)) =
-# \mathbb{E}_{q(z|x)}[\log q(z|x) - \log p(z)]$ is an expectation under $q$, and the encoder already
-# draws $z = \mu + \sigma \odot \epsilon$ from $q$. Write `mc_kl(z, mu, logvar, log_prior)`: the
-# one-sample estimate for each image, from $z$, $\mu$, $\log \sigma^2$ (all `(B, D)`) and a
-# function `log_prior` mapping `(B, D)` to $\log p(z)$ `(B,)`; return `(B,)`. Because $z$ came from
-# $\mu$ and $\sigma$ by reparameterisation, its gradient reaches the encoder. **Predict first**: a KL
-# divergence is never negative; can one sample of this estimate be?
+# The KL term to $N(0, I)$ has a closed form (notebook 02); to the mixture it has none (the log of a
+# sum of Gaussians does not simplify). But $\mathrm{KL}(q(z|x)\,\|\,p(z)) = \mathbb{E}_{q(z|x)}[\log
+# q(z|x) - \log p(z)]$, and the encoder already draws $z = \mu + \sigma \odot \epsilon$ from $q$.
+# Write `mc_kl(z, mu, logvar, log_prior)`, the one-sample estimate per image from $z$, $\mu$,
+# $\log \sigma^2$ (all `(B, D)`) and `log_prior` (`(B, D)` to $\log p(z)$, `(B,)`); return `(B,)`.
+# The gradient reaches the encoder through $z$. **Predict first**: a KL divergence is never
+# negative; can one sample of this estimate be?
 
 # %%
 def mc_kl(z, mu, logvar, log_prior):
@@ -443,39 +403,33 @@ to_mix = mc_kl(draws, q_mu, q_logvar, hybrids.PRIORS["mixture"].log_prob)
 print(f"to the mixture: {to_mix.mean():.2f} ± {to_mix.std() / len(draws) ** 0.5:.2f} nats (no closed form to compare)")
 
 # %% [markdown]
-# Read the figure against the lecture's, then the table. In the course's record (3 seeds of each
-# model, `benchmarks/aae_figure.py`), the classifier tells the AAEs' codes from their prior with
-# accuracy 0.599 ($N(0, I)$) and 0.607 (the mixture), against 0.514 for two prior samples: close,
-# though not indistinguishable. The mixture AAE draws the ten arms and uses all of them, 4.1 to
-# 14.5 % of the codes each (even would be a tenth). The VAEs' codes are further from their priors,
-# 0.664 and 0.750: the KL term acts image by image (Think, question 3), so the codes cluster by
-# digit with gaps between them, and with the mixture prior one arm holds 3.4 % of the codes while
-# another holds 20.6 %. That is the lecture's point, measured: a game on codes matches a prior that a
-# KL term, even an exact one, does not.
+# Read the figure against the lecture's, then the table. In the course's record (3 seeds,
+# `benchmarks/aae_figure.py`) the classifier tells the AAEs' codes from their prior with accuracy
+# 0.599 ($N(0, I)$) and 0.607 (mixture), against 0.514 for two prior samples: close, not identical.
+# The mixture AAE draws all ten arms, each holding 4.1 to 14.5 % of the codes. The VAEs' codes are
+# further from their priors, 0.664 and 0.750: the KL term acts image by image (Think, question 3),
+# so codes cluster by digit with gaps between them, and one arm of the mixture holds 3.4 % while
+# another holds 20.6 %. The lecture's point, measured: a game on codes matches a prior that a KL
+# term, even an exact one, does not.
 #
-# The game needed balancing, and that is part of the lesson. With Makhzani et al.'s separate
-# phases (a reconstruction step, then an encoder step against $D$ at Adam $10^{-4}$) the codes
-# kept the reconstruction's shape after 3,000 steps (two-sample accuracy 0.806 ± 0.012 on the mixture, 3 seeds); a
-# faster game crowded them into the centre. What worked: one step of the auto-encoder on its
-# reconstruction loss *plus* 30 times the encoder's adversarial loss, two $D$ steps per step at
-# Adam $10^{-3}$, and every learning rate decayed to 0 (the settings and what else was tried are
-# in `hybrids.train_codes`' docstring). Makhzani et al. train for far longer than a class sitting.
+# The game had to be balanced. With Makhzani et al.'s separate phases (a reconstruction step, then
+# an encoder step against $D$ at Adam $10^{-4}$) the codes kept the reconstruction's shape after
+# 3,000 steps (accuracy 0.806 ± 0.012 on the mixture); a faster game crowded them into the centre.
+# What worked: each step adds 30 times the encoder's adversarial loss to the reconstruction loss,
+# $D$ takes two steps at Adam $10^{-3}$, and every learning rate decays to 0 (what else was tried:
+# `hybrids.train_codes`' docstring).
 
 # %% [markdown]
 # ## 4. A VAE whose samples a discriminator judges (the lecture's VAE-GAN)
 #
-# The lecture's picture of a GAN has three kinds of images: real ones, a VAE's reconstructions,
-# and samples "from scratch", with a discriminator that tells the last kind from the other two.
-# That is a VAE trained with one more term: its decoder must also make $D$ believe its samples
-# $\mathrm{Dec}(z)$, $z \sim N(0, I)$. `hybrids.train_vae_gan` runs this variant, reconstructions
-# on $D$'s *real* side as the lecture draws them. Larsen et al. (2016), who named the VAE-GAN, put
-# reconstructions on the *fake* side (and use $D$'s features as the reconstruction loss, not run
-# here); `benchmarks/vae_gan.py` measures that labelling too.
-#
-# Does the adversarial term help? Only a comparison at an equal budget can say: the same VAE,
-# batches, steps and schedule, with the term (weight 1 nat per image) and without it (weight 0,
-# no discriminator at all). Both are scored on the yardstick, samples from scratch (decoder means,
-# the same noise) and reconstructions of test digits; beside them, the course's record over 3 seeds.
+# The lecture's GAN picture has three kinds of images: real ones, a VAE's reconstructions, and
+# samples "from scratch", which $D$ must tell from the other two. That is a VAE with one more term:
+# its decoder must also make $D$ believe $\mathrm{Dec}(z)$, $z \sim N(0, I)$
+# (`hybrids.train_vae_gan`, reconstructions on $D$'s *real* side as the lecture draws them; Larsen
+# et al. (2016) put them on the *fake* side, which `benchmarks/vae_gan.py` measures too). Does the
+# term help? Only an equal budget can say: the same VAE, batches and schedule with the term (weight
+# 1 nat per image) and without it (weight 0, no $D$), scored on samples (decoder means, the same
+# noise) and on reconstructions of test digits, beside the course's 3-seed record.
 
 # %%
 vae_gan_steps = cfg.scale(full=hybrids.VAE_GAN["steps"], fast=40)
@@ -508,51 +462,38 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# At an equal budget the adversarial term helps. In the course's record (3 seeds, the same 2,000
-# batches of 128 images for both), the lecture's VAE-GAN draws samples 29.9 ± 0.8 times the floor
-# against the VAE's 41.9 ± 2.1, and reconstructs test digits a little better too (9.3 ± 0.7
-# against 10.9 ± 0.7). Larsen et al.'s labelling, reconstructions on the fake side, turns the
-# term onto the reconstructions: they improve most (5.8 ± 0.5), while the samples fall behind even
-# the plain VAE's (85.3 ± 11.7; without Larsen et al.'s feature-space reconstruction loss, which
-# the course does not run). For samples from scratch the numbers support the lecture's labelling,
-# and this section keeps it.
-#
-# The budget that was equal is images seen, not time: each VAE-GAN step also trains a
-# convolutional discriminator on three batches, so it took eight to ten times as long as the plain
-# VAE (compare the training columns). Section 1's VAE, which trained on 4,000 batches of 512
-# images in less time than one VAE-GAN run, sits closer to the floor than either. Which budget is
-# fair depends on the question: "does the term help the same model?" (images) or "what should I
-# train on this laptop?" (time). Reconstructions start from a real digit's code: an easier task
-# than samples from scratch, for both models.
+# At an equal budget the adversarial term helps. In the record (3 seeds, the same 2,000 batches of
+# 128 images each), the lecture's VAE-GAN draws samples 29.9 ± 0.8 times the floor against the
+# VAE's 41.9 ± 2.1, and reconstructs a little better (9.3 ± 0.7 against 10.9 ± 0.7). Larsen et
+# al.'s labelling turns the term onto the reconstructions (5.8 ± 0.5) while its samples fall behind
+# the plain VAE's (85.3 ± 11.7, without their feature-space loss): for samples, the numbers support
+# the lecture's labelling. The equal budget is images seen, not time: $D$'s extra work makes each
+# VAE-GAN step eight to ten times slower (the training columns), and section 1's VAE, trained for
+# less time than one VAE-GAN run, sits closer to the floor than either.
 
 # %% [markdown]
 # ## 5. What the course found
 #
-# The lecture closes with two revolutions and one limitation. **Deep learning** learned the
-# representations we used to hand-craft: notebook 01's Siamese network learned features to compare
-# characters it had never seen. **Adversarial learning** turned the loss into a learned judge, a
-# Turing test run by a machine: notebooks 04-07. The limitation, checked against the tables above:
+# The lecture closes with two revolutions, **deep learning** (representations learned, not
+# hand-crafted: notebook 01) and **adversarial learning** (a learned judge as the loss: notebooks
+# 04-07), and one limitation, checked here against the records:
 #
-# - *"VAE: great but blurry."* Blurry, and measurably so: features that vary less than real
-#   digits', charged by the covariance term (section 2). "Great" depends on the budget: compare
-#   the VAE's row with the longer-trained GANs printed under section 1's table.
-# - *"GAN: great but mode dropping."* Among ten digits the one-minute GANs dropped little, yet their
-#   samples varied less than the VAE's means, in the classifier's eyes: missing variety. Where modes
-#   can be counted (the records below), dropping depends on the recipe: the toy GAN without R1 lost
-#   about half of the 25 Gaussians where R1 kept all of them, and on stacked MNIST, at equal time,
-#   the course's DCGAN recipes kept all 1,000 modes while WGAN-GP missed a few. The published DCGAN
-#   kept 99 (VEEGAN's table). Here the course's evidence and the lecture part ways: a tuned GAN did
-#   not drop modes; an untuned one did.
-# - *"The loss function needs more work."* The likelihood exists for the VAE only. Notebook 06
-#   measured whether the losses follow sample quality during training: the plain GAN's
-#   discriminator loss followed it as closely as the WGAN-GP critic's estimate (below), against
-#   Arjovsky et al.'s figure; the critic adds a scale, an estimate of $W_1$. R1, the gradient
-#   penalty and the lens are patches to the game, and no GAN loss is a likelihood: in that sense
-#   we agree.
-# - *The hybrids* (sections 3-4, from `aae_figure` and `vae_gan`). A game on codes matched a prior
-#   that the VAE's KL term did not, once the game was balanced; and a discriminator's judgement
-#   made a VAE's samples closer to real digits for the same images seen, at eight to ten times the
-#   cost per step. Each half borrows what the other does well, as the lecture suggests.
+# - *"VAE: great but blurry."* Blurry, measurably: features that vary less than real digits',
+#   charged by the covariance term (section 2). "Great" depends on the budget: compare the VAE
+#   with the longer-trained GANs under section 1's table.
+# - *"GAN: great but mode dropping."* The one-minute GANs dropped few of the ten digits but varied
+#   less than the VAE's means. Where modes can be counted (below), dropping depends on the recipe:
+#   the toy GAN without R1 lost about half of the 25 Gaussians, with R1 none; on stacked MNIST at
+#   equal time the course's DCGAN recipes kept all 1,000 modes, WGAN-GP missed a few (the published
+#   DCGAN kept 99, VEEGAN's table). Here the course parts ways with the lecture: a tuned GAN did not
+#   drop modes.
+# - *"The loss function needs more work."* Only the VAE has a likelihood. In notebook 06 the plain
+#   GAN's loss followed sample quality as closely as the WGAN-GP critic's (below), against Arjovsky
+#   et al.'s figure. R1, the gradient penalty and the lens patch the game; no GAN loss is a
+#   likelihood, and there we agree.
+# - *The hybrids* (`aae_figure`, `vae_gan`): a balanced game on codes matched a prior the KL term
+#   did not, and a discriminator made a VAE's samples better for the same images seen, at eight to
+#   ten times the cost per step. Each half borrows what the other does well.
 
 # %%
 def _record(record, key, fmt="g"):  # a value of the course's recorded runs (benchmarks/results), "-" when absent
@@ -578,13 +519,11 @@ print("does the loss follow quality? notebook 06's Spearman(loss curve, distance
       _record("06_wgan", "MNIST: Spearman(loss curve, distance) (gan / wgan-clip / wgan-gp)"))
 
 # %% [markdown]
-# **Where GANs went next** (the lecture's "state-of-the-art GANs" slide). Two landmarks, measured
-# with FID on Inception features (not comparable with the course's distance): BigGAN (Brock,
-# Donahue & Simonyan 2019) reached an Inception Score of 166.5 and an FID of 7.4 on ImageNet at
-# 128 x 128, against a previous best of 52.5 and 18.7, with large batches, a hinge loss and spectral
-# normalisation of both networks; StyleGAN (Karras, Laine & Aila 2019) reached an FID of 4.40 on
-# 1024 x 1024 faces (FFHQ) with a style-based generator, the non-saturating loss and the R1 penalty
-# of notebooks 04-05. Both keep the discriminator smooth, the lesson of notebooks 05-06.
+# **Where GANs went next** (the lecture's last GAN slide), in FID on Inception features, not
+# comparable with the course's distance: BigGAN (Brock et al. 2019) reached an Inception Score of
+# 166.5 and an FID of 7.4 on ImageNet at 128 x 128 (previous best 52.5 and 18.7) with large
+# batches, a hinge loss and spectral normalisation; StyleGAN (Karras et al. 2019) an FID of 4.40 on
+# 1024 x 1024 faces with the non-saturating loss and R1. Both keep $D$ smooth, as notebooks 05-06 do.
 
 # %% [markdown]
 # ## 6. Recording the results
@@ -650,55 +589,43 @@ record_file = results.record(
 # the student build leaves them out)
 #
 # 1. Report what you would show a user. The decoder means are the model's expected image, a
-#    summary, not a sample; the Bernoulli samples are samples of the model that was trained (its
-#    likelihood is about them). Means are honest when the use is the mean image (denoising,
-#    reconstruction) and when labelled as means; for "how good are the samples", report the
-#    samples, or both, labelled, as the table does.
+#    summary; the Bernoulli samples are what the trained model generates (its likelihood is about
+#    them). Means are honest for denoising or reconstruction, labelled as means; for "how good are
+#    the samples", report the samples, or both, labelled, as the table does.
 # 2. Ten classes are coarse: a GAN can cover all ten digits while dropping styles within each
-#    (slant, thickness, the crossed 7), which the class histogram cannot see. Section 2's feature
-#    variance sees some of it: the one-minute GANs' samples varied less than the VAE's means. The
-#    course measured dropping where modes are countable: 25 Gaussians (notebook 04 and its
-#    benchmark) and stacked MNIST's 1,000 digit triples (the benchmark).
-# 3. The KL term compares each $q(z|x)$ with $p(z)$, and it is only one term of the ELBO: the
-#    reconstruction term pays for codes that tell images apart, so the optimum trades some KL for
-#    separated, tight posteriors. The codes' overall distribution, the aggregate posterior
-#    $q(z) = \mathbb{E}_x[q(z|x)]$, is never compared with $p(z)$ (Makhzani et al. draw this contrast;
-#    Hoffman & Johnson 2016 split the KL term to show it). The AAE's discriminator sees codes of
-#    many images at once: it judges $q(z)$ against $p(z)$ directly, the quantity the two-sample test
-#    measures.
-# 4. Fix the wall-clock budget (or better, the number of floating-point operations) per model on
-#    the same machine, several seeds each, the same yardstick and sample count; report the distance
-#    with its spread against training time (a curve, not one point), as the benchmarks do with
-#    `--seconds`.
-# 5. A GAN: its samples can be sharp digits, but it defines no density on images (its samples
-#    lie on a low-dimensional manifold), and a generator that drops a mode gives the test digits
-#    of that mode no mass at all. A likelihood rewards covering every test image; a sample distance
-#    rewards samples that look like the data (Theis et al. 2016).
+#    (slant, thickness, the crossed 7). Section 2's feature variance sees some of it. The course
+#    counted dropping where modes are countable: 25 Gaussians and stacked MNIST's 1,000 triples.
+# 3. The KL term compares each $q(z|x)$ with $p(z)$, and the reconstruction term pays for codes that
+#    tell images apart, so the optimum trades some KL for separated, tight posteriors. The codes'
+#    overall distribution, the aggregate posterior $q(z) = \mathbb{E}_x[q(z|x)]$, is never compared
+#    with $p(z)$ (Hoffman & Johnson 2016). The AAE's discriminator sees codes of many images: it
+#    judges $q(z)$ against $p(z)$, the quantity the two-sample test measures.
+# 4. Fix the wall-clock budget (or the floating-point operations) per model on one machine, several
+#    seeds each, one yardstick and sample count; report the distance with its spread against
+#    training time (a curve, not a point), as the benchmarks do with `--seconds`.
+# 5. A GAN: sharp samples, but no density on images (its samples lie on a low-dimensional
+#    manifold), and a dropped mode gives those test digits no mass. A likelihood rewards covering
+#    every test image; a sample distance rewards looking like the data (Theis et al. 2016).
 
 # %% [markdown]
 # ## Summary
 #
-# - On one yardstick a VAE and three GANs can be compared, and the ranking depends on the
-#   training budget: blur costs less than the word suggests, and a longer GAN overtakes the VAE.
-# - The classifier-Fréchet distance splits into a mean term and a covariance term; blur shows as a
-#   small feature variance, which the covariance term charges, and so does a GAN's missing variety
-#   within the digits; pixel noise shows in the mean term.
-# - An adversarial auto-encoder matches its codes to a prior it can only sample, by a game on
-#   codes; the course reproduced the lecture's figure once the game was balanced, and a two-sample
-#   classifier measures the match, shape included. A VAE's KL term, image by image, leaves its
-#   codes further from the prior. The lecture's VAE-GAN, trained alike with and without its
-#   discriminator, is compared at an equal budget in section 4.
-# - The lecture's conclusion, checked: blur holds and is measured; mode dropping depends on the
-#   recipe (a tuned GAN kept every mode of stacked MNIST); a GAN's loss tracked quality in short
-#   runs, but none of its losses is a likelihood.
+# - On one yardstick a VAE and three GANs compare, and the ranking depends on the budget.
+# - The distance splits into a mean term and a covariance term: blur and a GAN's missing variety
+#   show as a small feature variance, charged by the covariance term; pixel noise in the mean term.
+# - An adversarial auto-encoder matches its codes to a prior it can only sample; the course
+#   reproduced the lecture's figure once the game was balanced, measured by a two-sample test. A
+#   VAE's KL term leaves its codes further from the prior. At an equal budget the lecture's
+#   VAE-GAN draws better samples than its VAE.
+# - The lecture's conclusion, checked: blur holds; mode dropping depends on the recipe; no GAN loss
+#   is a likelihood.
 
 # %% [markdown]
 # ## Going further
 #
-# - `benchmarks/gan_mnist.py` trains the GAN recipes for 15 minutes, and `--stacked` measures
-#   mode dropping over 1,000 modes; `benchmarks/vae_recipe.py` the VAE's recipe.
-# - The AAE with Makhzani et al.'s separate phases (`adv_weight=None` in `hybrids.train_codes`)
-#   for longer runs: how many steps until it matches the prior as the combined step does?
+# - `benchmarks/gan_mnist.py` trains the GAN recipes longer; `--stacked` counts 1,000 modes.
+# - The AAE with Makhzani et al.'s separate phases (`adv_weight=None`): how many steps until it
+#   matches the prior?
 # - A VAE-GAN with Larsen et al.'s feature-space reconstruction loss.
 
 # %% [markdown]

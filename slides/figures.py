@@ -185,18 +185,14 @@ def lambda_schedule(cfg):
 
 def lens_views(cfg):
     """What a lens shows D of eight training digits early in a tempered GAN's training (a short
-    run of the engine's mnist-tempered recipe at notebook 07's size: 300 steps, K = 250; cached
+    run of notebook 07's mnist-tempered-half recipe: 300 steps, K = 250; cached
     under COURSE_OUTPUT)."""
     train_set = data.mnist("train")
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
     watch = x_train[:8]
-    recipe = adversarial.recipe("mnist-tempered").with_(width=32, batch=64, k_share=250 / 300, steps=300)
-
-    def real(n, g):
-        return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
-
-    nets, _ = adversarial.train_or_load("slides_tempered", recipe, real, 0, cfg.device, evals=3, watch=watch,
-                                        desc="lens (slides)")
+    recipe = adversarial.recipe("mnist-tempered-half").with_(k_share=250 / 300, steps=300)  # the lens early on
+    nets, _ = adversarial.train_or_load("slides_tempered", recipe, adversarial.real_batches(x_train), 0, cfg.device,
+                                        evals=3, watch=watch, desc="lens (slides)")
     rows = {0: watch.cpu(), 100: nets["views"].lensed[0].cpu(), 200: nets["views"].lensed[1].cpu()}
     fig, ax = plots.samples_over_training(rows, title="x (step 0), then L(x) at steps 100 and 200 (K = 250)")
     return fig
@@ -231,26 +227,22 @@ def course_samples(cfg):
     train_set = data.mnist("train")
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
 
-    def real(n, g):
-        return x_train[torch.randint(len(x_train), (n,), generator=g).to(cfg.device)]
-
-    # notebook 08's recipes and step counts (its parameters WIDTH, BATCH, GAN_STEPS, WGAN_STEPS, K_SHARE)
-    steps, wgan_steps = cfg.scale(full=1500, fast=40), cfg.scale(full=400, fast=16)
-    recipes = {"GAN": adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, lr=2e-4, ema=0.0, steps=steps),
-               "WGAN-GP": adversarial.recipe("mnist-wgan-gp").with_(width=32, batch=64, steps=wgan_steps),
-               "tempered GAN": adversarial.recipe("mnist-tempered").with_(width=32, batch=64, k_share=0.5,
-                                                                          steps=steps)}
+    # notebook 08's registered recipes (its GAN_RECIPES), at its step counts
+    names = {"GAN": "mnist-gan-half", "WGAN-GP": "mnist-wgan-gp-half", "tempered GAN": "mnist-tempered-half"}
+    recipes = {kind: adversarial.recipe(name) for kind, name in names.items()}
+    recipes = {kind: r.with_(steps=cfg.scale(full=r.steps, fast=40 if r.n_critic == 1 else 16))
+               for kind, r in recipes.items()}
     vae, _, _, vae_label = variational.course_vae(cfg, x_train)
     with torch.no_grad():
         rows = [(f"{vae_label}: decoder means",
                  torch.sigmoid(vae.decode(torch.randn(16, vae.latent, generator=torch.Generator().manual_seed(0))
                                           .to(cfg.device))).view(-1, 1, 28, 28).cpu())]
-    z = torch.randn(16, 64, generator=torch.Generator().manual_seed(0)).to(cfg.device)
+    z = adversarial.noise(16, 64, seed=0, device=cfg.device)
     for kind, recipe in recipes.items():
-        nets, history = adversarial.train_or_load(f"08_{recipe.name}", recipe, real, 0, cfg.device,
-                                                  desc=f"{kind} (slides)")
-        with torch.no_grad():
-            images = adversarial.sampler(nets).eval()(z).cpu()
+        nets, history = adversarial.train_or_load(f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), 0,
+                                                  cfg.device, desc=f"{kind} (slides)")
+        adversarial.sampler(nets).eval()
+        images = adversarial.generate(nets, z).cpu()
         rows.append((f"{kind}, {recipe.steps:,} steps ({history.seconds:.0f} s of training), seed 0", images))
     fig, axes = plt.subplots(len(rows), 1, figsize=(10, 1.15 * len(rows) + 0.3))
     for ax, (title, images) in zip(axes, rows):

@@ -309,3 +309,58 @@ def test_a_one_parameter_generator_learns_by_sgd_with_the_saturating_loss_and_a_
     points = toys.segment_points(1000, torch.Generator().manual_seed(0))
     y = toys.SegmentGenerator(0.3)(torch.randn(1000, 1, generator=torch.Generator().manual_seed(0)))
     assert torch.all(points[:, 0] == 0) and torch.all(y[:, 0] == 0.3) and 0.45 < y[:, 1].mean() < 0.55
+
+
+def test_derived_recipes_are_their_base_with_only_the_stated_changes():
+    derived = {name: r for name, r in adversarial.RECIPES.items() if r.base}
+    assert {"mnist-gan-half", "mnist-wgan-gp-half", "mnist-wgan-clip-half", "mnist-tempered-half"} <= set(derived)
+    for name, r in derived.items():
+        base = adversarial.RECIPES[r.base]
+        assert not base.base, f"{name}: its base {r.base} is itself derived; state the root"
+        changed = {k for k, v in r.settings().items() if v != base.settings()[k]}
+        assert changed and changed <= {"lr", "ema", "steps", "width", "batch"}, (name, changed)
+        assert r.label() == name and r.with_(lr=0.5).label() == f"{name} (lr=0.5)"
+    # notebooks 05-08 trained these before they were registered: the same weights, so the same checkpoints
+    old = adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, lr=2e-4, ema=0.0, steps=1500)
+    assert old.settings() == adversarial.recipe("mnist-gan-half").settings()
+
+
+def test_renaming_or_redescribing_a_recipe_keeps_its_checkpoint(tmp_path):
+    from course_utils import train
+    r = adversarial.recipe("mnist-gan-half")
+    nets = adversarial.build(r, 0)
+    paths = {train.checkpoint_path("x", nets, {"recipe": v.settings(), "seed": 0}, tmp_path)
+             for v in (r, r.with_(description="a typo fixed"), r.with_(name="renamed", base=""))}
+    assert len(paths) == 1
+    assert train.checkpoint_path("x", nets, {"recipe": r.with_(lr=1e-3).settings(), "seed": 0}, tmp_path) not in paths
+
+
+def test_generate_samples_the_average_of_g_and_refuses_a_bare_generator():
+    r = small("mnist-dcgan", ema=0.5)  # a short horizon, so the average moves away from G in a few steps
+    nets = adversarial.build(r, 0)
+    adversarial.train_gan(nets, images, r, seed=0, steps=4, progress=False)
+    nets.eval()
+    z = adversarial.noise(10, r.latent, seed=1)
+    with torch.no_grad():
+        raw, averaged = nets["G"](z), nets["G_ema"](z)
+    assert not torch.allclose(raw, averaged)
+    assert torch.equal(adversarial.generate(nets, z, chunk=None), averaged)
+    # chunks of 3 give the same images as one pass (eval mode: batch norm uses its running statistics);
+    # float32 rows may round differently by batch size, within a few ulps of values in (0, 1)
+    torch.testing.assert_close(adversarial.generate(nets, z, chunk=3), averaged, rtol=0, atol=1e-6)
+    with pytest.raises(TypeError, match="not a generator"):
+        adversarial.generate(nets["G"], z)
+    plain = adversarial.build(r.with_(ema=0.0), 0)
+    with torch.no_grad():
+        assert torch.equal(adversarial.generate(plain.eval(), z), plain["G"](z))
+
+
+def test_fixed_noise_and_real_batches_are_reproducible():
+    a, b = adversarial.noise(5, 3, seed=2), adversarial.noise(5, 3, seed=2)
+    assert a.shape == (5, 3) and torch.equal(a, b)
+    assert torch.equal(a, torch.randn(5, 3, generator=torch.Generator().manual_seed(2)))
+    assert not torch.equal(a, adversarial.noise(5, 3, seed=3))
+    x = torch.arange(10.0)[:, None]
+    real = adversarial.real_batches(x)
+    first, again = real(6, torch.Generator().manual_seed(0)), real(6, torch.Generator().manual_seed(0))
+    assert first.shape == (6, 1) and torch.equal(first, again) and set(first.view(-1).tolist()) <= set(range(10))

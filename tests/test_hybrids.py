@@ -91,6 +91,26 @@ def test_aae_trains_its_three_phases_and_reloads_from_the_cache(isolated_env):
     assert torch.isfinite(r1).all() and not torch.equal(codes, r1)
 
 
+def test_a_value_that_is_not_an_argument_still_retrains_when_changed(isolated_env, monkeypatch, capsys):
+    """The hybrids' fixed values (networks, learning rates, the prior's arms) are in every checkpoint's
+    settings: changing one trains a new model instead of silently reloading the old one."""
+    x, x_test = _images(), _images(10, seed=1)
+    first, _, _ = hybrids.train_codes("aae", "mixture", x, x_test, 2, "cpu", batch=16, name="fixed_test")
+    monkeypatch.setitem(hybrids.CODE_NETS, "ae_lr", 1e-2)
+    capsys.readouterr()
+    changed, _, _ = hybrids.train_codes("aae", "mixture", x, x_test, 2, "cpu", batch=16, name="fixed_test")
+    assert "Loaded" not in capsys.readouterr().out and not torch.equal(first, changed)
+    monkeypatch.setattr(hybrids.PRIORS["mixture"], "shift", 5.0)
+    shifted, _, _ = hybrids.train_codes("aae", "mixture", x, x_test, 2, "cpu", batch=16, name="fixed_test")
+    assert "Loaded" not in capsys.readouterr().out and not torch.equal(changed, shifted)
+    a, _ = hybrids.train_vae_gan(x, 2, "cpu", width=8, batch=8, name="fixed_vg")
+    monkeypatch.setitem(hybrids.VAE_GAN, "d_lr", 1e-2)
+    capsys.readouterr()
+    b, _ = hybrids.train_vae_gan(x, 2, "cpu", width=8, batch=8, name="fixed_vg")
+    assert "Loaded" not in capsys.readouterr().out
+    assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
 @pytest.mark.parametrize("prior", ["normal", "mixture"])
 def test_vae_codes_use_the_kl_term_and_no_game(isolated_env, prior):
     codes, _, history = hybrids.train_codes("vae", prior, _images(), _images(10, seed=1), 3, "cpu", batch=16,

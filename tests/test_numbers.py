@@ -86,11 +86,6 @@ STATED: dict[str, dict[str, str]] = {
         "10^{-4}": "a learning rate (setting)",
         "3,000 steps": "a setting: the auto-encoders' steps (CODE_STEPS)",
         "10^{-3}": "a learning rate (setting)",
-        "28 min": "arithmetic: the 25-min record of 08 minus its 11 min of the old sections 3-4, plus "
-                  "aae_figure's 4 models (382 s) and vae_gan's VAE-GAN and VAE (444 s); re-time with make benchmark",
-        "11 min": "arithmetic: the old record's 3 auto-encoders (5 min) and VAE-GAN (6 min)",
-        "7.4 min": "arithmetic: vae_gan's seconds per run, lecture's VAE-GAN 394 s + VAE 50 s",
-        "6.4 min": "arithmetic: aae_figure's seconds per run of the four models (114 + 132 + 67 + 69 s)",
     },
 }
 

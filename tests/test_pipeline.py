@@ -301,3 +301,16 @@ def test_every_slide_has_speaker_notes(deck):
         notes = [c for c in re.findall(r"<!--(.*?)-->", slide, re.S) if not c.strip().startswith("_")]
         heading = next((line for line in slide.strip().split("\n") if line.startswith("#")), slide[:40])
         assert notes, f"{deck.name}: the slide '{heading}' has no speaker notes"
+
+
+def test_notebooks_decks_and_benchmarks_sample_through_the_engine():
+    """A GAN is sampled by ``adversarial.generate(nets, z)`` (the average of G when the run keeps one): a
+    caller that indexes the raw G could score the wrong generator of an averaged recipe. Allowed: the
+    hand-written training loops (G and D taken apart to train them) and notebook 07's one-parameter G."""
+    allowed = ('G, D = nets["G"], nets["D"]', 'nets["G"].theta')
+    offenders = []
+    for path in sorted([*ROOT.glob("notebooks/*.py"), *ROOT.glob("slides/*.py"), *ROOT.glob("benchmarks/*.py")]):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if '["G"]' in line and not any(a in line for a in allowed):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "sample with adversarial.generate(nets, z), not nets['G']:\n" + "\n".join(offenders)

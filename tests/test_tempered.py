@@ -137,3 +137,21 @@ def test_course_vae_is_built_and_trained_from_its_seed_alone(isolated_env):
     b, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="vae_b", use_03=False)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
+
+
+def test_course_vae_finds_notebook_03s_model_by_the_recipe_both_share(isolated_env):
+    """Notebook 03 saves its main model under variational.settings_03(VAE_03 + its overrides, steps); notebook
+    08 looks it up by the same call, so changing the recipe in the library changes both together."""
+    from course_utils import train
+    cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
+    r = variational.VAE_03
+    model = train.seeded(1, lambda: variational.VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"]))
+    steps = cfg.scale(full=r["epochs"] * (60000 // r["batch"]), fast=300)
+    train.train_or_load("03_vae", model, lambda: train.History(), variational.settings_03(r, steps))
+    vae, _, source, label = variational.course_vae(cfg, torch.rand(8, 1, 28, 28))
+    assert source == "notebook 03's model" and label == f"notebook 03's VAE, {steps} steps of {r['batch']} images"
+    for a, b in zip(vae.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+    # another recipe (a run of notebook 03 with VAE_OVERRIDES) is another model: not found, trained here
+    other = variational.settings_03({**r, "latent": 16}, steps)
+    assert other != variational.settings_03(r, steps) and other["latent"] == 16
