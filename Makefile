@@ -1,5 +1,6 @@
 # make lab        set everything up, build the student notebooks into workspace/, open JupyterLab
-# make test       set everything up and run the whole test suite (FAST mode, offline)
+# make test       set everything up and run the whole test suite (FAST mode, offline, every tier)
+# make test-fast  the fast tier only: unit tests without notebooks, browsers or real training (minutes)
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
 #                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
@@ -11,12 +12,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_FLAGS ?=
+# workers of make test (pytest-xdist): auto = one per core
+JOBS ?= auto
 # extra flags for jupyter lab, e.g. LAB_FLAGS="--no-browser --port 8899"
 LAB_FLAGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install build lab lint test benchmark slides clean
+.PHONY: install build lab lint test test-fast benchmark slides clean
 
 install: $(STAMP)
 
@@ -36,10 +39,17 @@ lab: build
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Every tier, spread over the cores (pytest-xdist: JOBS workers, default one per core; each test file or
+# notebook runs whole on one worker, single-threaded so that the workers do not fight over the cores).
 test: build lint
-	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) tests \
+	OMP_NUM_THREADS=1 COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) -n $(JOBS) --dist loadfile tests \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
 		build/solution build/student
+
+# the fast tier, for a developer between edits: the unit tests without the slow ones (no notebook, browser
+# or real training run), in a few minutes
+test-fast: lint
+	COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) -m "not slow" -p no:cacheprovider tests
 
 slides: $(STAMP)
 	$(PY) tools/build_slides.py $(if $(PDF),--pdf)

@@ -37,7 +37,10 @@ MODELS = {  # title: (kind, prior, settings changed), the figure's panels (a) to
 }
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Train the panels ``argv`` asks for, print the tables, record them (not with ``--fast`` or
+    ``--no-record``). Returns the runs as data: {"model", "seed", "seconds", and ``hybrids.code_report``'s
+    numbers}."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
             codes, _, history = hybrids.train_codes(kind, prior, x_train, x_test, steps, cfg.device, seed=seed,
                                                     **changed)
             report = hybrids.code_report(codes, prior)
-            rows[title].append({**report, "seconds": history.seconds})
+            rows[title].append({"model": title, "seed": seed, **report, "seconds": history.seconds})
             shares = (f"{100 * report['smallest share']:.1f} / {100 * report['largest share']:.1f} %"
                       if prior == "mixture" else "-")
             print(f"| {title} | {seed} | {report['accuracy']:.3f} | {report['prior vs prior']:.3f} | {shares} "
@@ -96,6 +99,12 @@ def main(argv=None) -> int:
                                                                    for r in runs)
     if not (args.fast or args.no_record):
         results.record("aae_figure", metrics, cfg)
+    return [r for runs in rows.values() for r in runs]
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

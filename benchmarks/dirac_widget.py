@@ -61,7 +61,9 @@ def time_move(changes: dict, repeats: int) -> list[float]:
     return out
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Time the explorer's redraws, print the table, record it (not with ``--fast``). Returns the
+    moves as data: {"move", "median_ms", "max_ms", "extreme"}."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--fast", action="store_true", help="one repeat, nothing recorded")
@@ -69,10 +71,12 @@ def main(argv=None) -> int:
     repeats = 1 if args.fast else args.repeats
     print(f"| move | median ms | max ms |  (over {repeats} redraws; target <= 100 ms)")
     print("|---|---|---|")
-    medians, worst_rows = {}, {}
+    medians, worst_rows, runs = {}, {}, []
     for label, changes in MOVES + WORST:
         ms = time_move(changes, repeats)
         medians[label] = statistics.median(ms)
+        runs.append({"move": label, "median_ms": medians[label], "max_ms": max(ms),
+                     "extreme": (label, changes) in WORST})
         print(f"| {label} | {statistics.median(ms):.0f} | {max(ms):.0f} |")
         if (label, changes) in WORST:
             worst_rows[label] = statistics.median(ms)
@@ -85,6 +89,12 @@ def main(argv=None) -> int:
             "explorer redraw, single-control moves: slowest (ms)": max(everyday),
             "explorer redraw, slowest extreme setting (ms)": max(worst_rows.values()),
         })
+    return runs
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

@@ -100,7 +100,11 @@ def train_recipe(recipe: adversarial.Recipe, yardstick: metrics.Yardstick, x_all
     return history, final
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Train and score the runs ``argv`` asks for, print the table, record it (not with ``--fast``).
+    Returns the runs as data: {"recipe", "seed", "steps", "seconds", and the final scores: the
+    yardstick's, or with ``--stacked`` "modes" and "kl"}; with ``--stacked`` a last row
+    {"recipe": "real", "modes", "kl"}: the protocol's floor, real stacked images."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
@@ -135,6 +139,10 @@ def main(argv=None) -> int:
                                           stacked=args.stacked, n_stacked=n_stacked)
             steps, t = int(history.steps["loss_g"][-1]) + 1, float(history["seconds"][-1])
             table.append((name, seed, steps, t, final))
+    runs = [{"recipe": name, "seed": seed, "steps": step, "seconds": t, **final}
+            for name, seed, step, t, final in table]
+    if args.stacked:
+        runs.append({"recipe": "real", **real_modes})
     record_name = args.record or ("stacked_mnist" if args.stacked else "gan_mnist")
     if args.stacked:
         print("\n| recipe | seed | steps | seconds | steps/s | modes (of 1,000) | KL(histogram || uniform) |")
@@ -154,7 +162,7 @@ def main(argv=None) -> int:
             results.record(record_name, record, cfg, paper={
                 key: "PacDCGAN2 1000 (PacGAN Table 2); DCGAN 99 (VEEGAN Table 2)" if "modes" in key else
                 "PacDCGAN2 0.06; DCGAN 3.40" for key in record if not key.startswith("real")})
-        return 0
+        return runs
     print(f"\nthe yardstick: {yardstick.n:,} samples against the test set; real-vs-real floor {yardstick.floor:.2f}")
     print("| recipe | seed | steps | seconds | steps/s | classifier-Fréchet | x floor | digits | entropy "
           "| confidence |")
@@ -170,6 +178,12 @@ def main(argv=None) -> int:
             record[f"{label}: classifier-Fréchet / floor"] = s["x_floor"]
             record[f"{label}: entropy (nats)"] = s["entropy"]
         results.record(record_name, record, cfg)
+    return runs
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

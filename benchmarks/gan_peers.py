@@ -379,7 +379,10 @@ def mean_sd(values) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Train (or load) and score the rows ``argv`` asks for, print the table, record it (not with
+    ``--fast``). Returns the runs as data (``one_run``'s dicts: "name", "seed", "steps", "seconds",
+    "distance", "x_floor", ...)."""
     course_default = ["course:mnist-dcgan", "course:mnist-dcgan-r1"]
     names = list(PEERS) + course_default
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -448,6 +451,12 @@ def main(argv=None) -> int:
             record[f"{label}: steps, mean"] = s["steps"]
             record[f"{label}: digits present, worst seed"] = s["digits"]
         results.record(args.record, record, cfg)
+    return rows
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

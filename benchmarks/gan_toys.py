@@ -2,7 +2,7 @@
 
     python benchmarks/gan_toys.py                         # every recipe, 3 seeds, prints a table
     python benchmarks/gan_toys.py --only r1 --seeds 0 1 2 --seconds 180
-    python benchmarks/gan_toys.py --fast                  # smoke run (a few hundred steps)
+    python benchmarks/gan_toys.py --fast                  # smoke run (50 steps)
     python benchmarks/gan_toys.py --only wgan-gp-fast-ema wgan-clip --record wgan_toys   # notebook 06's recipes
 
 VEEGAN's protocol (Srivastava et al. 2017, section 5.1; ``course_utils.toys.mode_report``):
@@ -71,23 +71,25 @@ def train_toy(mixture: toys.Mixture, recipe: adversarial.Recipe, seed: int, step
         return evaluate(nets), float(history["seconds"][-1]), curve
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Train and score the runs ``argv`` asks for, print the tables, record them (not with ``--fast``).
+    Returns the runs as data: {"recipe", "mixture", "seed", "steps", "seconds", "modes", "high_quality", "kl"}."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, help="override every recipe's number of steps")
     parser.add_argument("--curve", type=int, default=0, help="also print the scores N times during each run")
-    parser.add_argument("--fast", action="store_true", help="smoke run: 200 steps, one seed, nothing recorded")
+    parser.add_argument("--fast", action="store_true", help="smoke run: 50 steps, one seed, nothing recorded")
     parser.add_argument("--record", default="gan_toys", help="name of the results record (a run replaces its record)")
     args = parser.parse_args(argv)
     seeds = args.seeds[:1] if args.fast else args.seeds
     print("| recipe | seed | steps | seconds | modes | high quality (%) | KL(hist || uniform) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    summary = {}
+    summary, runs = {}, []
     for name in args.only:
         kind, recipe = RECIPES[name]
         mixture = MIXTURES[kind]()
-        steps = 200 if args.fast else (args.steps or recipe.steps)
+        steps = 50 if args.fast else (args.steps or recipe.steps)
         print(f"{name}: {recipe.with_(steps=steps).label()}: {recipe.description}", flush=True)
         rows = []
         for seed in seeds:
@@ -98,6 +100,8 @@ def main(argv=None) -> int:
             print(f"| {name} | {seed} | {steps} | {seconds:.0f} | {scores['modes']} "
                   f"| {100 * scores['high_quality']:.1f} | {scores['kl']:.3f} |", flush=True)
             rows.append((scores["modes"], 100 * scores["high_quality"], seconds))
+            runs.append({"recipe": name, "mixture": kind, "seed": seed, "steps": steps, "seconds": seconds,
+                         **{k: float(v) for k, v in scores.items()}})
         modes, hq, secs = zip(*rows)
 
         def sd(v):
@@ -122,6 +126,12 @@ def main(argv=None) -> int:
             metrics[f"{label}: high quality, worst seed (%)"] = qmin
             metrics[f"{label}: seconds per run"] = t
         results.record(args.record, metrics)
+    return runs
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

@@ -30,7 +30,10 @@ VARIANTS = {  # name: (title, adversarial weight, side of the reconstructions)
 }
 
 
-def main(argv=None) -> int:
+def run(argv=None) -> list[dict]:
+    """Train and score the variants ``argv`` asks for, print the tables, record them (not with
+    ``--fast``). Returns the runs as data: {"variant", "seed", "samples", "reconstructions" (distance /
+    floor), "seconds"}."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
@@ -78,6 +81,13 @@ def main(argv=None) -> int:
                     **{f"{title}, seed {s}: samples, distance / floor": r[0] for s, r in zip(seeds, runs)}})
     if not args.fast:
         results.record("vae_gan", out, cfg)
+    return [{"variant": name, "seed": s, "samples": r[0], "reconstructions": r[1], "seconds": r[2]}
+            for name, runs in rows.items() for s, r in zip(seeds, runs)]
+
+
+def main(argv=None) -> int:
+    """The command line: ``run``, its tables printed; exit status 0."""
+    run(argv)
     return 0
 
 

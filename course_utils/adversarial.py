@@ -14,7 +14,7 @@ the student's checked functions (``Losses``), so the exercises still drive real 
 (notebook 06's probes of what a discriminator or critic measures). ``real(n, generator)`` returns
 ``(n, ...)`` real samples. ``train_gan`` runs inside ``train.fit``, so it
 has its progress bar, divergence guard, History and, inside ``train.train_or_load``, snapshots and
-resumption; ``train_or_load`` below wraps the two. A table row names its recipe (``Recipe.label``).
+resumption; ``train_or_load_gan`` below wraps the two. A table row names its recipe (``Recipe.label``).
 
 Choices made once (earlier copies of the loop differed on each):
 - **G's step reuses the batch of D's last step**: the same noise z and the same G(z), judged again by
@@ -213,6 +213,21 @@ def recipe(name: str) -> Recipe:
         raise KeyError(f"no recipe {name!r}; the course's recipes: {', '.join(RECIPES)}") from None
 
 
+# FAST mode (CI, a first look in class) trains an MNIST recipe for a few dozen generator steps: 40, or 16
+# for a critic recipe, whose generator step costs n_critic critic steps (80 at n_critic = 5).
+FAST_STEPS, FAST_STEPS_CRITIC = 40, 16
+
+
+def for_mode(name: str, overrides: Mapping | None = None, fast: bool = False) -> Recipe:
+    """The recipe a parameter cell asks for: the registered recipe ``name`` with ``overrides`` (a dict of
+    fields, e.g. ``{"lr": 1e-4}``), for its own number of steps, or in FAST mode (``fast``, i.e.
+    ``cfg.fast``) for ``FAST_STEPS`` (``FAST_STEPS_CRITIC`` when ``n_critic > 1``)."""
+    r = recipe(name).with_(**(overrides or {}))
+    if fast:
+        r = r.with_(steps=FAST_STEPS if r.n_critic == 1 else FAST_STEPS_CRITIC)
+    return r
+
+
 @dataclass
 class Losses:
     """The functions ``train_gan`` trains with: the library's references by default, or the student's
@@ -280,6 +295,16 @@ def sampler(nets: nn.ModuleDict) -> nn.Module:
 CURVE_SEED, SCORE_SEED = 2, 3
 
 
+# Points of a training curve: the yardstick's kernel distance of CURVE_SAMPLES samples (FAST mode:
+# FAST_CURVE_SAMPLES), never divided by the floor; final scores use the yardstick's 10,000.
+CURVE_SAMPLES, FAST_CURVE_SAMPLES = 2000, 500
+
+
+def curve_samples(fast: bool = False) -> int:
+    """Samples per point of a training curve: ``CURVE_SAMPLES``, or ``FAST_CURVE_SAMPLES`` in FAST mode."""
+    return FAST_CURVE_SAMPLES if fast else CURVE_SAMPLES
+
+
 def noise(n: int, latent: int = 64, seed: int = SCORE_SEED, device="cpu") -> torch.Tensor:
     """``(n, latent)`` standard normal noise from its own generator seeded ``seed``: the same z in every
     notebook, run and device (drawn on the CPU, then moved)."""
@@ -302,10 +327,37 @@ def generate(nets: nn.ModuleDict, z: torch.Tensor, chunk: int | None = 1000) -> 
     graph kept. Takes the run's networks, not a G,
     so no caller can score the raw G of an averaged run. G's train / eval mode is left as it is."""
     if not isinstance(nets, nn.ModuleDict):
-        raise TypeError("generate takes the run's networks (adversarial.build / train_or_load), not a generator: "
+        raise TypeError("generate takes the run's networks (adversarial.build / train_or_load_gan), not a generator: "
                         "it samples from sampler(nets), G's average when the run keeps one")
     G = sampler(nets)
     return G(z) if chunk is None else torch.cat([G(part) for part in z.split(chunk)])
+
+
+def yardstick_curve(yardstick, z: torch.Tensor) -> Callable[[nn.ModuleDict], dict]:
+    """``evaluate`` for ``train_gan``: a point of the training curve from the samples of ``generate(nets,
+    z)`` for the fixed noise ``z`` ``(n, latent)``: the yardstick's (``metrics.Yardstick``) kernel
+    distance, digit entropy and number of digits present ("kernel", "entropy", "classes")."""
+    def curve(nets: nn.ModuleDict) -> dict:
+        point = yardstick.curve_point(generate(nets, z))
+        return {"kernel": point["kernel"], "entropy": point["entropy"], "classes": point["classes_present"]}
+
+    return curve
+
+
+def course_dcgan(x_train: torch.Tensor, yardstick, device="cpu", *, fast: bool = False, recipe: Recipe | None = None,
+                 losses: Losses | None = None, seed: int = 0, tag: str = "") -> tuple[nn.ModuleDict, train.History]:
+    """Notebook 04's DCGAN (its section 6), for the notebook and for deck 04: ``recipe`` (default
+    ``for_mode("mnist-dcgan-r1", fast=fast)``) on images ``x_train`` ``(N, 1, 28, 28)`` in [0, 1], eight
+    points of ``yardstick_curve`` on ``curve_samples(fast)`` samples of the curve noise, through
+    ``train_or_load_gan`` under the name "04_dcgan" + ``tag``: whichever of the two runs first trains the
+    model, the other loads it. ``losses``: the student's functions (the library's by default). Returns
+    (nets, History)."""
+    recipe = recipe if recipe is not None else for_mode("mnist-dcgan-r1", fast=fast)
+    n_curve = curve_samples(fast)
+    curve_z = noise(n_curve, recipe.latent, CURVE_SEED, device)
+    return train_or_load_gan("04_dcgan" + tag, recipe, real_batches(x_train), seed, device, losses=losses,
+                             evaluate=yardstick_curve(yardstick, curve_z),
+                             settings={"n_curve": n_curve, "metric": "yardstick"})
 
 
 def _optimizer(recipe: Recipe, params, lr: float, kind: str | None = None) -> torch.optim.Optimizer:
@@ -449,7 +501,7 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
                      progress=progress, optimizers=optimizers, schedulers=schedules, generators=[g])
 
 
-def train_or_load(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
+def train_or_load_gan(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
                   settings: Mapping | None = None, **kwargs) -> tuple[nn.ModuleDict, train.History]:
     """``build`` then ``train_gan``, through ``train.train_or_load``: loaded if this recipe, seed, number
     of steps and ``settings`` (what else changes the result: the data, the evaluation) were trained

@@ -153,7 +153,8 @@ def fit(
     a rerun after an interruption continues from there, bit-identical to an uninterrupted run. For
     that, everything step_fn changes from step to step must live in those: the model trained by
     ``train_or_load`` (EMA copies and buffers included), the optimisers, the schedulers and the
-    generators. A fit that passes no optimiser writes no snapshot (its rerun starts over).
+    generators. A fit that passes no optimiser writes no snapshot (its rerun starts over) and says so
+    once, when its first snapshot would have been due.
     """
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}.")
@@ -165,8 +166,9 @@ def fit(
     index = _active_run.begin_fit() if _active_run is not None else None
     # only a fit that names its optimisers can be resumed exactly; any other restarts from scratch
     run = _active_run if state.optimizers else None
+    unresumable = _active_run is not None and run is None
     first = run.resume(index, state, history) if run is not None else 0
-    start = time.perf_counter()
+    start = began = time.perf_counter()
     with tqdm(total=n_steps, initial=first, desc=desc, disable=not show, leave=False) as bar:
         for step in range(first, n_steps):
             metrics = step_fn(step)
@@ -183,6 +185,11 @@ def fit(
                 history.seconds += time.perf_counter() - start
                 start = time.perf_counter()
                 run.snapshot(index, step + 1, state, history)
+            elif unresumable and time.perf_counter() - began >= _active_run.every:
+                unresumable = False  # said once
+                print(f"{desc}: no snapshot written, so a stopped run starts over: this loop passes no optimizers= "
+                      "to train.fit. Fix: pass optimizers=, schedulers= and generators= (everything the step "
+                      "changes besides the model).")
     history.seconds += time.perf_counter() - start
     return history
 

@@ -303,7 +303,9 @@ def train_vae(model, n_steps, k=1, batch=BATCH, binarize=True, desc="VAE", data_
         schedule.step()
         return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
 
-    return train.fit(step_fn, n_steps, log_every=50, progress=not cfg.fast, desc=desc, max_value=1e4)
+    # optimizers / schedulers / generators: what a snapshot must hold so a stopped run continues exactly
+    return train.fit(step_fn, n_steps, log_every=50, progress=not cfg.fast, desc=desc, max_value=1e4,
+                     optimizers=[optimizer], schedulers=[schedule], generators=[generator])
 
 
 settings = variational.settings_03(vae_recipe, steps, K_TRAIN, SEED)

@@ -49,8 +49,6 @@ SEEDS = 3
 # Adam's learning rate...) and the fields this run changes, e.g. {"steps": 5000} or {"lr": 2e-4}.
 GAN_RECIPE = "mnist-dcgan-r1"
 GAN_OVERRIDES = {}
-# Samples per point of the curves during training (final scores always use the yardstick's 10,000).
-N_CURVE = 2000
 # The image data of sections 1, 3, 5 and 6: "mnist" (the course's results) or "fashion" (Fashion-MNIST).
 DATASET = "mnist"
 
@@ -685,7 +683,7 @@ plt.show()
 # distance of fewer samples, never divided by the floor.
 
 # %%
-n_curve = cfg.scale(full=N_CURVE, fast=500)
+n_curve = adversarial.curve_samples(cfg.fast)  # per point of a training curve
 real_scores = yardstick.score(yardstick.training_images(yardstick.n))
 print(f"real training images vs test: {yardstick.describe(real_scores)}")
 print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuffled[:yardstick.n]))}")
@@ -696,27 +694,20 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # The networks of section 3 on real images, trained by the engine with your loss functions:
 # recipe `mnist-dcgan-r1` (`GAN_RECIPE`) for its number of steps, sampling from a moving average
 # of G's weights (Yazıcı et al. 2019): the weights circle around a good solution (notebook 05
-# shows why), their average sits closer to it. Eight times the engine calls `curve` (the kernel distance of `N_CURVE`
-# samples); at the end the yardstick scores 10,000.
+# shows why), their average sits closer to it. Eight times the engine calls `adversarial.yardstick_curve` (the
+# kernel distance of `adversarial.CURVE_SAMPLES` samples); at the end the yardstick scores 10,000. Deck 04
+# draws this same model (`adversarial.course_dcgan`): whichever runs first trains it.
 #
 # Why this recipe? The DCGAN paper's sizes suit a GPU. On a CPU, half the width and batch with
 # Adam $10^{-3}$ (`mnist-dcgan`) reached 44 ± 3 in 10 minutes and then stalled; section 4's lazy R1
 # nearly halves the distance: 27 ± 2 (`benchmarks/gan_peers.py`, 3 seeds each; README).
 
 # %%
-dcgan = gan_recipe.with_(steps=cfg.scale(full=gan_recipe.steps, fast=60))
+dcgan = adversarial.for_mode(GAN_RECIPE, GAN_OVERRIDES, cfg.fast)
 your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating)
-curve_z = adversarial.noise(n_curve, dcgan.latent, adversarial.CURVE_SEED, cfg.device)
 real_batch = adversarial.real_batches(x_train)  # real_batch(n, g): n training images drawn with the generator g
-
-
-def curve(nets):  # scores during training, from n_curve samples of the averaged G (adversarial.generate's choice)
-    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
-    return {"kernel": point["kernel"], "entropy": point["entropy"], "classes": point["classes_present"]}
-
-
-nets, gan_history = adversarial.train_or_load("04_dcgan" + tag, dcgan, real_batch, SEED, cfg.device, losses=your_losses,
-                                              evaluate=curve, settings={"n_curve": n_curve, "metric": "yardstick"})
+nets, gan_history = adversarial.course_dcgan(x_train, yardstick, cfg.device, fast=cfg.fast, recipe=dcgan,
+                                             losses=your_losses, seed=SEED, tag=tag)
 G_ema = adversarial.sampler(nets).eval()
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
@@ -760,8 +751,8 @@ bad_steps = cfg.scale(full=1000, fast=30)
 frozen = dcgan.with_(steps=bad_steps, freeze_d_after=bad_steps // 2)
 bad_reports = []
 for s in seeds:
-    bad_nets, h = adversarial.train_or_load("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
-                                            losses=your_losses, desc=f"D frozen halfway, seed {s}")
+    bad_nets, h = adversarial.train_or_load_gan("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
+                                                losses=your_losses, desc=f"D frozen halfway, seed {s}")
     adversarial.sampler(bad_nets).eval()
     bad_samples = adversarial.generate(bad_nets, score_z)
     bad_reports.append((yardstick.score(bad_samples), bad_samples[:32].cpu()))

@@ -61,8 +61,6 @@ GAMMA_GRID = 0.1
 MNIST_RECIPE = "mnist-gan-half"
 MNIST_OVERRIDES = {}
 GAMMA_MNIST = 10.0
-# samples per point of the curves during training (the final scores always use 10,000)
-N_CURVE = 2000
 
 # %%
 import math
@@ -492,9 +490,9 @@ def slope(D, x):
 def run_pair(task, recipe, seed, real, evaluate, evals=6, **also_saved):
     """Train recipe's G and D on `task` with your r1_term (or reload them); returns (nets, History).
     also_saved: settings that change the result without being part of the recipe (the evaluation)."""
-    return adversarial.train_or_load(f"05_r1_{task}", recipe, real, seed, cfg.device, evaluate=evaluate, evals=evals,
-                                     losses=adversarial.Losses(r1_term=r1_term), settings=also_saved,
-                                     desc=f"{task}, gamma {recipe.gamma:g}, seed {seed}")
+    return adversarial.train_or_load_gan(f"05_r1_{task}", recipe, real, seed, cfg.device, evaluate=evaluate,
+                                         evals=evals, losses=adversarial.Losses(r1_term=r1_term), settings=also_saved,
+                                         desc=f"{task}, gamma {recipe.gamma:g}, seed {seed}")
 
 
 # %% [markdown]
@@ -574,8 +572,8 @@ plt.show()
 # %%
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
-n_curve = cfg.scale(full=N_CURVE, fast=500)
-base = adversarial.recipe(MNIST_RECIPE).with_(**MNIST_OVERRIDES)
+n_curve = adversarial.curve_samples(cfg.fast)  # per point of a training curve
+base = adversarial.for_mode(MNIST_RECIPE, MNIST_OVERRIDES, cfg.fast)
 curve_z = adversarial.noise(n_curve, base.latent, adversarial.CURVE_SEED, cfg.device)
 score_z = adversarial.noise(yardstick.n, base.latent, adversarial.SCORE_SEED, cfg.device)  # every GAN's final score
 mnist_slope_x = x_train[torch.randperm(60_000, generator=torch.Generator().manual_seed(4))[:256].to(cfg.device)]
@@ -586,8 +584,6 @@ def mnist_scores(nets):
     return {"kernel": point["kernel"], "entropy": point["entropy"], "slope": slope(nets["D"], mnist_slope_x)}
 
 
-mnist_steps = cfg.scale(full=base.steps, fast=40)
-base = base.with_(steps=mnist_steps)
 mnist_recipes = {0.0: base, GAMMA_MNIST: base.with_(penalty="r1", gamma=GAMMA_MNIST)}
 mnist_real = adversarial.real_batches(x_train)
 mnist_nets, mnist_runs, mnist_final = {}, {}, {}
@@ -601,7 +597,7 @@ for gamma, recipe in mnist_recipes.items():
 fig, axes = plt.subplots(2, 1, figsize=(12, 3.2))
 for ax, g_ in zip(axes, (0.0, GAMMA_MNIST)):
     images = adversarial.generate(mnist_nets[(g_, SEED)], score_z[:24])
-    plots.image_grid(images, nrow=24, ax=ax, title=f"gamma = {g_:g}, seed {SEED}, after {mnist_steps} steps")
+    plots.image_grid(images, nrow=24, ax=ax, title=f"gamma = {g_:g}, seed {SEED}, after {base.steps} steps")
 plt.tight_layout()
 plt.show()
 
@@ -609,7 +605,7 @@ plt.show()
 mnist_table, mnist_seconds, axes = report(mnist_runs, GAMMA_MNIST,
                                           [("kernel", f"kernel distance, {n_curve} samples", True),
                                                                    ("entropy", "entropy of the digits (nats)", False)],
-                                          f"MNIST, {mnist_steps} steps")
+                                          f"MNIST, {base.steps} steps")
 axes[1].axhline(math.log(10), color="k", ls=":")
 plt.tight_layout()
 plt.show()

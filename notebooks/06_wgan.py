@@ -59,11 +59,9 @@ GRID_STEPS = 3000
 # toys included; only their released toy script uses 0.1.
 LAMBDA_TOY = 1.0
 # Section 4, MNIST: each method's registered recipe (course_utils/adversarial.py), the fields this
-# run changes per method (e.g. {"wgan-gp": {"gp_lambda": 1.0}}), and the samples per point of the
-# curves (final scores always use the yardstick's 10,000).
+# run changes per method (e.g. {"wgan-gp": {"gp_lambda": 1.0}}).
 MNIST_RECIPES = {"gan": "mnist-gan-half", "wgan-clip": "mnist-wgan-clip-half", "wgan-gp": "mnist-wgan-gp-half"}
 MNIST_OVERRIDES = {}
-N_CURVE = 2000
 
 # %%
 import math
@@ -546,10 +544,10 @@ def run(task, method, seed, recipe, evals):
         curve = (r.mean() - f.mean()).item() if recipe.objective == "wgan" else gan.discriminator_loss(r, f).item()
         return {"curve": curve, **tasks[task]["evaluate"](nets)}
 
-    return adversarial.train_or_load(f"06_{task}_{method}", recipe, real, seed, cfg.device, evaluate=evaluate,
-                                     evals=evals, losses=losses,
-                                     settings={"task": task, "evals": evals, **tasks[task]["settings"]},
-                                     desc=f"{task}, {method}, seed {seed}")
+    return adversarial.train_or_load_gan(f"06_{task}_{method}", recipe, real, seed, cfg.device, evaluate=evaluate,
+                                         evals=evals, losses=losses,
+                                         settings={"task": task, "evals": evals, **tasks[task]["settings"]},
+                                         desc=f"{task}, {method}, seed {seed}")
 
 
 # %% [markdown]
@@ -636,17 +634,15 @@ for task, mixture in (("ring", ring), ("grid", grid)):
 # (`mnist-wgan-gp-half`: $\lambda = 10$, Adam $10^{-4}$, betas (0.5, 0.9), 5 critic steps). The WGANs'
 # critic steps make a generator step dearer, so the recipes' step counts give every run
 # about the same time, about a minute: the comparison is at equal time, as on a laptop. Curves use
-# the kernel distance of `N_CURVE` samples; final scores the yardstick's 10,000.
+# the kernel distance of `adversarial.CURVE_SAMPLES` samples; final scores the yardstick's 10,000.
 
 # %%
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 x_test = data.mnist("test").batch(torch.arange(10_000), cfg.device)[0]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
-n_curve = cfg.scale(full=N_CURVE, fast=500)
-mnist_recipes = {method: adversarial.recipe(name).with_(**MNIST_OVERRIDES.get(method, {}))
+n_curve = adversarial.curve_samples(cfg.fast)  # per point of a training curve
+mnist_recipes = {method: adversarial.for_mode(name, MNIST_OVERRIDES.get(method), cfg.fast)
                  for method, name in MNIST_RECIPES.items()}
-mnist_recipes = {method: r.with_(steps=cfg.scale(full=r.steps, fast=40 if r.n_critic == 1 else 16))
-                 for method, r in mnist_recipes.items()}
 curve_z = adversarial.noise(n_curve, 64, adversarial.CURVE_SEED, cfg.device)
 score_z = adversarial.noise(yardstick.n, 64, adversarial.SCORE_SEED, cfg.device)  # every final score
 

@@ -61,11 +61,9 @@ TOY_STEPS = 1000
 # Section 3, MNIST: the registered recipes of the GAN and the tempered GAN (course_utils/adversarial.py:
 # 1,500 generator steps, the lens's weight lambda reaching 0 at step K = k_share x steps) and the
 # fields this run changes in both, e.g. {"steps": 3000} or {"k_share": 0.25} (it applies to the GAN too,
-# where the lens is off); samples per point of the curves (the final scores always use the
-# yardstick's 10,000), evaluations per run.
+# where the lens is off); evaluations per run.
 MNIST_RECIPES = {"gan": "mnist-gan-half", "tempered": "mnist-tempered-half"}
 MNIST_OVERRIDES = {}
-N_CURVE = 2000
 EVALS = 10
 
 # %%
@@ -324,21 +322,14 @@ for loss in ("saturating", "non-saturating"):
 # %%
 x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]  # (60000, 1, 28, 28) in [0, 1]
 yardstick = metrics.Yardstick(cfg.device)  # the course's fixed classifier; prints its accuracy and floor
-n_curve = cfg.scale(full=N_CURVE, fast=500)
+n_curve = adversarial.curve_samples(cfg.fast)  # per point of a training curve
 curve_z = adversarial.noise(n_curve, 64, adversarial.CURVE_SEED, cfg.device)
 score_z = adversarial.noise(yardstick.n, 64, adversarial.SCORE_SEED, cfg.device)  # every final score
-
-
-def mnist_scores(nets):
-    """A point of the curves: the kernel distance of n_curve samples, and their digit classes."""
-    point = yardstick.curve_point(adversarial.generate(nets, curve_z))
-    return {"kernel": point["kernel"], "classes": point["classes_present"], "entropy": point["entropy"]}
-
-
+mnist_scores = adversarial.yardstick_curve(yardstick, curve_z)  # a point: kernel distance, digits present, entropy
 real = adversarial.real_batches(x_train)
-recipes = {kind: adversarial.recipe(name).with_(**MNIST_OVERRIDES) for kind, name in MNIST_RECIPES.items()}
-steps = cfg.scale(full=recipes["tempered"].steps, fast=40)
-recipes = {kind: r.with_(steps=steps) for kind, r in recipes.items()}
+recipes = {kind: adversarial.for_mode(name, MNIST_OVERRIDES, cfg.fast) for kind, name in MNIST_RECIPES.items()}
+steps = recipes["tempered"].steps
+recipes = {kind: r.with_(steps=steps) for kind, r in recipes.items()}  # both at the tempered GAN's steps
 K = max(1, round(recipes["tempered"].k_share * steps))  # as the engine computes it from the recipe's k_share
 evals = cfg.scale(full=EVALS, fast=4)
 watch = x_train[torch.randint(len(x_train), (8,), generator=torch.Generator().manual_seed(5)).to(cfg.device)]
@@ -350,9 +341,9 @@ for kind, recipe in recipes.items():
 def run(kind, seed):
     """Train `kind`'s recipe from `seed` with the engine (or reload it); returns (nets, History).
     The tempered run starts from its plain twin's G and D and sees the same batches."""
-    return adversarial.train_or_load(f"07_{kind}", recipes[kind], real, seed, cfg.device, evaluate=mnist_scores,
-                                     evals=evals, watch=watch if kind == "tempered" else None, losses=losses,
-                                     settings={"n_curve": n_curve}, desc=f"{kind}, seed {seed}")
+    return adversarial.train_or_load_gan(f"07_{kind}", recipes[kind], real, seed, cfg.device, evaluate=mnist_scores,
+                                         evals=evals, watch=watch if kind == "tempered" else None, losses=losses,
+                                         settings={"n_curve": n_curve}, desc=f"{kind}, seed {seed}")
 
 
 nets, runs, final = {}, {}, {}

@@ -191,8 +191,8 @@ def lens_views(cfg):
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
     watch = x_train[:8]
     recipe = adversarial.recipe("mnist-tempered-half").with_(k_share=250 / 300, steps=300)  # the lens early on
-    nets, _ = adversarial.train_or_load("slides_tempered", recipe, adversarial.real_batches(x_train), 0, cfg.device,
-                                        evals=3, watch=watch, desc="lens (slides)")
+    nets, _ = adversarial.train_or_load_gan("slides_tempered", recipe, adversarial.real_batches(x_train), 0, cfg.device,
+                                            evals=3, watch=watch, desc="lens (slides)")
     rows = {0: watch.cpu(), 100: nets["views"].lensed[0].cpu(), 200: nets["views"].lensed[1].cpu()}
     fig, ax = plots.samples_over_training(rows, title="x (step 0), then L(x) at steps 100 and 200 (K = 250)")
     return fig
@@ -219,6 +219,27 @@ def frechet_terms(cfg):
     return fig
 
 
+def dcgan_samples(cfg):
+    """What notebook 04's DCGAN draws: the notebook's own model (``adversarial.course_dcgan``, recipe
+    ``mnist-dcgan-r1``, seed 0), from its checkpoint under COURSE_OUTPUT when notebook 04 ran there,
+    else trained here once exactly as the notebook trains it (about 7 minutes of training on 2 Intel
+    Xeon cores, 12 on AMD EPYC; FAST: seconds), so the notebook then loads it. The first 48 samples of
+    the averaged G on the course's score noise, and the yardstick's score of all 10,000."""
+    x_train = data.mnist("train").batch(torch.arange(60_000), cfg.device)[0]
+    yardstick = metrics.Yardstick(cfg.device)
+    nets, history = adversarial.course_dcgan(x_train, yardstick, cfg.device, fast=cfg.fast)
+    recipe = adversarial.for_mode("mnist-dcgan-r1", fast=cfg.fast)
+    adversarial.sampler(nets).eval()
+    images = adversarial.generate(nets, adversarial.noise(yardstick.n, recipe.latent, device=cfg.device))
+    x_floor = yardstick.score(images)["x_floor"]
+    fig, ax = plt.subplots(figsize=(10, 2.9))
+    plots.image_grid(images[:48].cpu(), nrow=16, ax=ax,
+                     title=f"notebook 04's DCGAN ({recipe.name}, {recipe.steps:,} steps, "
+                           f"{history.seconds / 60:.0f} min of training, seed 0): {x_floor:.1f}x the floor")
+    fig.tight_layout()
+    return fig
+
+
 def course_samples(cfg):
     """What the course's generative models draw: notebook 08's VAE (decoder means) and its GAN,
     WGAN-GP and tempered GAN (half width, seed 0), from their checkpoints under COURSE_OUTPUT when
@@ -229,9 +250,7 @@ def course_samples(cfg):
 
     # notebook 08's registered recipes (its GAN_RECIPES), at its step counts
     names = {"GAN": "mnist-gan-half", "WGAN-GP": "mnist-wgan-gp-half", "tempered GAN": "mnist-tempered-half"}
-    recipes = {kind: adversarial.recipe(name) for kind, name in names.items()}
-    recipes = {kind: r.with_(steps=cfg.scale(full=r.steps, fast=40 if r.n_critic == 1 else 16))
-               for kind, r in recipes.items()}
+    recipes = {kind: adversarial.for_mode(name, fast=cfg.fast) for kind, name in names.items()}
     vae, _, _, vae_label = variational.course_vae(cfg, x_train)
     with torch.no_grad():
         rows = [(f"{vae_label}: decoder means",
@@ -239,8 +258,8 @@ def course_samples(cfg):
                                           .to(cfg.device))).view(-1, 1, 28, 28).cpu())]
     z = adversarial.noise(16, 64, seed=0, device=cfg.device)
     for kind, recipe in recipes.items():
-        nets, history = adversarial.train_or_load(f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), 0,
-                                                  cfg.device, desc=f"{kind} (slides)")
+        nets, history = adversarial.train_or_load_gan(f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), 0,
+                                                      cfg.device, desc=f"{kind} (slides)")
         adversarial.sampler(nets).eval()
         images = adversarial.generate(nets, z).cpu()
         rows.append((f"{kind}, {recipe.steps:,} steps ({history.seconds:.0f} s of training), seed 0", images))
@@ -288,6 +307,7 @@ FIGURES = {
     "03_vae_samples": vae_samples,
     "04_optimal_d": optimal_d,
     "04_saturation": saturation,
+    "04_samples": dcgan_samples,
     "05_dirac_field": dirac_field,
     "06_js_w1": js_w1,
     "07_lambda": lambda_schedule,

@@ -192,9 +192,9 @@ def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, 
     monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "clean"))
     r = small("mnist-dcgan").with_(lr_end=0.0, penalty="r1", gamma=1.0, lazy=2)
     evaluate = lambda nets: {"mean": float(adversarial.sampler(nets)(torch.zeros(2, r.latent)).mean())}  # noqa: E731
-    clean, clean_history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
-                                                     progress=False)
-    again, _ = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+    clean, clean_history = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
+                                                         progress=False)
+    again, _ = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
     assert "Loaded t-" in capsys.readouterr().out
     assert all(torch.equal(p, q) for p, q in zip(clean.state_dict().values(), again.state_dict().values()))
 
@@ -209,8 +209,9 @@ def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, 
         return evaluate(nets)
 
     with pytest.raises(KeyboardInterrupt):
-        adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=stopping, evals=4, progress=False)
-    nets, history = adversarial.train_or_load("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
+        adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=stopping, evals=4, progress=False)
+    nets, history = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
+                                                  progress=False)
     assert "Resumed from the snapshot" in capsys.readouterr().out
     for (k, p), q in zip(clean.state_dict().items(), nets.state_dict().values()):
         assert torch.equal(p, q), k  # G, D, G's average and batch-norm buffers
@@ -323,6 +324,42 @@ def test_derived_recipes_are_their_base_with_only_the_stated_changes():
     # notebooks 05-08 trained these before they were registered: the same weights, so the same checkpoints
     old = adversarial.recipe("mnist-dcgan").with_(width=32, batch=64, lr=2e-4, ema=0.0, steps=1500)
     assert old.settings() == adversarial.recipe("mnist-gan-half").settings()
+
+
+def test_for_mode_applies_the_overrides_and_fast_steps_and_follows_the_registry(monkeypatch):
+    full = adversarial.for_mode("mnist-gan-half", {"lr": 1e-4})
+    assert full.steps == 1500 and full.lr == 1e-4 and full.label() == "mnist-gan-half (lr=0.0001)"
+    assert adversarial.for_mode("mnist-gan-half", fast=True).steps == adversarial.FAST_STEPS == 40
+    assert adversarial.for_mode("mnist-wgan-gp-half", fast=True).steps == adversarial.FAST_STEPS_CRITIC == 16
+    # one owner: a value changed in the registry reaches every caller that names the recipe
+    changed = adversarial.RECIPES["mnist-gan-half"].with_(lr=3e-4)
+    monkeypatch.setitem(adversarial.RECIPES, "mnist-gan-half", changed)
+    assert adversarial.for_mode("mnist-gan-half").lr == 3e-4
+    with pytest.raises(TypeError):
+        adversarial.for_mode("mnist-gan-half", {"no_such_field": 1})
+
+
+class _StubYardstick:
+    """curve_point's keys, computed from the images (the real yardstick's classifier is not needed here)."""
+
+    def curve_point(self, images):
+        return {"kernel": float(images.mean()), "entropy": float(images.std()), "classes_present": 10}
+
+
+def test_course_dcgan_is_trained_once_for_the_notebook_and_the_deck(isolated_env, capsys):
+    from course_utils import train
+    x = torch.rand(64, 1, 28, 28)
+    tiny = adversarial.for_mode("mnist-dcgan-r1", fast=True).with_(steps=4, width=8, batch=8)
+    nets, history = adversarial.course_dcgan(x, _StubYardstick(), fast=True, recipe=tiny)
+    assert "Trained in" in capsys.readouterr().out and len(history["kernel"]) == 4  # evals=8 capped by 4 steps
+    again, history2 = adversarial.course_dcgan(x, _StubYardstick(), fast=True, recipe=tiny)
+    assert "Loaded 04_dcgan-" in capsys.readouterr().out and list(history2["kernel"]) == list(history["kernel"])
+    assert all(torch.equal(p, q) for p, q in zip(nets.state_dict().values(), again.state_dict().values()))
+    # the key notebook 04 used before the call moved into the library, so earlier checkpoints still load
+    expected = train.checkpoint_path("04_dcgan", nets, {"recipe": tiny.settings(), "seed": 0, "steps": 4,
+                                                        "n_curve": adversarial.FAST_CURVE_SAMPLES,
+                                                        "metric": "yardstick"})
+    assert expected.is_file()
 
 
 def test_renaming_or_redescribing_a_recipe_keeps_its_checkpoint(tmp_path):

@@ -51,7 +51,8 @@ def _missing() -> str | None:
 REASON = _missing()
 if REASON and os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"COURSE_REQUIRE_BROWSER=1 but the browser tests cannot run: {REASON}")
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""),
+              pytest.mark.slow]  # JupyterLab, chromium and the decks' build
 
 
 def _free_port() -> int:

@@ -71,7 +71,8 @@ def test_setup_prints_one_line_and_seeds(monkeypatch, capsys):
     cfg = config.setup(fast=False, seed=3, device="cpu")
     a = torch.rand(3), torch.rand(3, generator=cfg.generator)
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == ["device: cpu (%d threads) | seed: 3 | mode: full" % torch.get_num_threads()]
+    n = torch.get_num_threads()
+    assert out == [f"device: cpu ({n} thread{'s' if n != 1 else ''}) | seed: 3 | mode: full"]
     cfg = config.setup(fast=False, seed=3, device="cpu", verbose=False)
     b = torch.rand(3), torch.rand(3, generator=cfg.generator)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])

@@ -35,6 +35,7 @@ def test_fashion_mnist_is_balanced(data_root):
     assert train.classes[9] == "Ankle boot"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split, alphabets, characters", [("background", 30, 964), ("evaluation", 20, 659)])
 def test_omniglot_splits_keep_alphabet_character_drawer(data_root, split, alphabets, characters):
     d = data.omniglot(split, root=data_root)

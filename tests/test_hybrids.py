@@ -168,6 +168,7 @@ def test_percentile_grid_tiles_the_plane_at_gaussian_percentiles():
     assert torch.allclose(z[::4, 1], axis.flip(0)) and torch.allclose(z[::4, 0], axis[0].expand(4))
 
 
+@pytest.mark.slow
 def test_code_report_tells_matched_codes_from_unmatched():
     g = torch.Generator().manual_seed(1)
     matched = hybrids.PRIORS["mixture"].sample(4000, g)

@@ -60,6 +60,7 @@ def test_scorer_on_a_fixed_network():
                                                              floor=scorer.score(real[:150])["frechet"])
 
 
+@pytest.mark.slow
 def test_classifier_trains_is_cached_and_tells_digits_apart(isolated_env, data_root, capsys):
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     train_set, test_set = data.mnist("train", root=data_root), data.mnist("test", root=data_root)
@@ -134,6 +135,7 @@ def test_frechet_rounding_bounds_correct_implementations_and_not_a_wrong_one():
     assert 0 < bound < 1e-3 * library  # a bound that still tells a wrong formula from rounding
 
 
+@pytest.mark.slow
 def test_two_sample_accuracy_is_chance_for_one_distribution_and_bayes_for_two():
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(5000, 2, generator=g), torch.randn(5000, 2, generator=g)

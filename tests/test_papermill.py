@@ -4,8 +4,11 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 
 import benchmark
+
+pytestmark = pytest.mark.slow  # each test executes a notebook
 
 BUILD = Path(__file__).resolve().parent.parent / "build" / "student"
 

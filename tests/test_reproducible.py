@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # trains an MNIST GAN in two processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TRAIN = """

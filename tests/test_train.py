@@ -389,12 +389,17 @@ def test_a_stopped_run_continues_from_its_snapshot_bit_identical(tmp_path, monke
     assert list((tmp_path / "rerun").glob("*.resume.pt")) == []
 
 
-def test_a_fit_that_names_no_optimiser_is_never_snapshotted(tmp_path, monkeypatch):
+def test_a_fit_that_names_no_optimiser_is_never_snapshotted(tmp_path, monkeypatch, capsys):
     """Its optimiser's state could not be restored, so a rerun starts over (and still ends with the
-    clean run's checkpoint), whatever COURSE_SNAPSHOT_SECONDS says."""
+    clean run's checkpoint), whatever COURSE_SNAPSHOT_SECONDS says; it says so, once, naming the fix."""
     monkeypatch.setenv("COURSE_SNAPSHOT_SECONDS", "0")
     clean_model, clean_cell, _ = _cell(tmp_path / "clean")
     clean_cell()
+    said = [line for line in capsys.readouterr().out.splitlines() if "no snapshot written" in line]
+    assert len(said) == 1 and "Fix: pass optimizers=" in said[0]
+    _, resumable_cell, _ = _cell(tmp_path / "resumable", resumable=True)
+    resumable_cell()
+    assert "no snapshot written" not in capsys.readouterr().out
     model, cell, stop = _cell(tmp_path / "rerun", interrupt_at=12)
     with pytest.raises(KeyboardInterrupt):
         cell()

@@ -68,6 +68,7 @@ def yardstick(data_root):
     return metrics.Yardstick("cpu", root=data_root, verbose=False)
 
 
+@pytest.mark.slow
 def test_yardstick_protocol_on_real_digits(yardstick, data_root):
     assert yardstick.accuracy > 98.5  # the shipped classifier reads real digits
     test = data.mnist("test", root=data_root)
@@ -90,6 +91,7 @@ def test_curve_points_at_any_n(yardstick):
     assert blank["classes_present"] == 1 and blank["entropy"] == 0 and blank["kernel"] > 10 * abs(real["kernel"])
 
 
+@pytest.mark.slow
 def test_floor_curve_shows_the_bias_of_small_samples(yardstick):
     curve = yardstick.floor_curve((500, 2000, 10_000))
     assert curve["n"] == [500, 2000, 10_000]
@@ -113,6 +115,7 @@ def test_classifier_is_built_from_its_own_seed():
     assert not torch.equal(next(a.parameters()), next(metrics.build_classifier(4).parameters()))
 
 
+@pytest.mark.slow
 def test_trained_classifier_does_not_depend_on_earlier_draws(monkeypatch, tmp_path, data_root):
     train_set = data.mnist("train", root=data_root)
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
@@ -137,6 +140,7 @@ def test_the_script_reproduces_a_classifier_of_the_same_accuracy(tmp_path, yards
     assert abs(result["test_accuracy"] - yardstick.accuracy) < 0.2
 
 
+@pytest.mark.slow
 def test_another_classifier_is_labelled_and_fashion_needs_one(data_root, capsys):
     with pytest.raises(ValueError, match="pass a classifier trained on 'fashion'"):
         metrics.Yardstick("cpu", root=data_root, dataset="fashion")
