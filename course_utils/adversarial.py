@@ -65,6 +65,7 @@ class Recipe:
     """
 
     description: str
+    # the game: objective, penalty and critic steps
     objective: str = "ns"
     penalty: str = "none"
     gamma: float = 0.0
@@ -72,6 +73,7 @@ class Recipe:
     gp_lambda: float = 10.0
     clip: float = 0.01
     n_critic: int = 1
+    # the optimisers: rates, schedule, batch, G's average
     optimizer: str = "adam"
     optimizer_g: str | None = None
     lr: float = 2e-4
@@ -80,11 +82,14 @@ class Recipe:
     lr_end: float | None = None
     batch: int = 128
     ema: float = 0.0
+    # the tempered GAN's lens
     lens: bool = False
     lens_lr: float = 1e-3
     k_share: float = 0.5
+    # the run's length (and notebook 04's deliberately frozen D)
     freeze_d_after: int | None = None
     steps: int = 1000
+    # the networks
     nets: str = "dcgan"
     latent: int = 64
     width: int = 64
@@ -92,6 +97,7 @@ class Recipe:
     hidden: int = 256
     layers: int = 3
     dim: int = 2
+    # naming only, left out of the checkpoint's key (settings)
     name: str = ""
     base: str = ""
 
@@ -409,96 +415,134 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
     watch: fixed real samples ``(m, ...)``: nets["views"] (``tempered.Views``) keeps L(watch) at each
     evaluation. Returns the ``train.History``.
     """
-    G, D = nets["G"], nets["D"]
-    lens = nets["L"] if "L" in nets else None
-    if recipe.lens != (lens is not None):
-        raise ValueError("the recipe and the networks disagree about the lens: build the networks with "
-                         "adversarial.build(recipe, ...)")
-    if recipe.ema and "G_ema" not in nets:
-        raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': "
-                         "use adversarial.build")
+    _check_networks(nets, recipe)
     if seconds is None and steps is None:
         steps = recipe.steps
     if steps is None and recipe.lr_end is not None:
         raise ValueError(f"recipe {recipe.label()!r} decays its learning rates over a number of steps (lr_end): "
                          "give steps= as well as seconds=, or use a recipe without lr_end")
-    n_steps = steps if steps is not None else 10**9
-    fns = (losses or Losses()).resolved(recipe)
-    device = next(G.parameters()).device
-    g = torch.Generator().manual_seed(seed)
-    opt_g = _optimizer(recipe, G.parameters(), recipe.lr, recipe.optimizer_g)
-    opt_d = _optimizer(recipe, D.parameters(), recipe.lr_d if recipe.lr_d is not None else recipe.lr)
-    optimizers = [opt_g, opt_d]
-    if lens is not None:
-        optimizers.append(torch.optim.Adam(lens.parameters(), lr=recipe.lens_lr, betas=recipe.betas))
-    schedules = ([torch.optim.lr_scheduler.CosineAnnealingLR(o, n_steps, eta_min=recipe.lr_end) for o in (opt_g, opt_d)]
-                 if recipe.lr_end is not None else [])
-    ema = gan.EMA(G, recipe.ema, average=nets["G_ema"]) if recipe.ema else None
-    # the step (or second, under a time budget) at which the lens's weight reaches 0
-    K = max(1, round(recipe.k_share * n_steps)) if seconds is None else recipe.k_share * seconds
-    history = train.History()
-    clock = {"start": time.perf_counter(), "evaluating": 0.0, "evals": 0}
+    run = _GanRun(nets, real, recipe, seed, steps, seconds, (losses or Losses()).resolved(recipe), evaluate, evals,
+                  watch)
+    stop = (lambda step: run.trained() >= seconds) if seconds is not None else None
+    run.G.train(), run.D.train()
+    return train.fit(run.step, run.n_steps, log_every=log_every, desc=desc or recipe.label(), history=run.history,
+                     stop=stop, progress=progress, optimizers=run.optimizers, schedulers=run.schedules,
+                     generators=[run.g])
 
-    def trained() -> float:  # training time so far, evaluations left out
-        return time.perf_counter() - clock["start"] - clock["evaluating"]
 
-    def lens_weight(step: int) -> float:  # on steps, or on training seconds under a time budget
-        if lens is None:
+def _check_networks(nets: nn.ModuleDict, recipe: Recipe) -> None:
+    """The networks were built for this recipe (``build``): a lens if it has one, G's average if it keeps one."""
+    if recipe.lens != ("L" in nets):
+        raise ValueError("the recipe and the networks disagree about the lens: build the networks with "
+                         "adversarial.build(recipe, ...)")
+    if recipe.ema and "G_ema" not in nets:
+        raise ValueError("the recipe keeps an average of G (ema) but the networks have no 'G_ema': "
+                         "use adversarial.build")
+
+
+class _GanRun:
+    """One ``train_gan`` run: its optimisers, schedules, random generator and clock, and ``step``, the
+    step function ``train.fit`` calls (D's steps, the lens's, G's, then the averages and schedules)."""
+
+    def __init__(self, nets, real, recipe: Recipe, seed: int, steps: int | None, seconds: float | None,
+                 fns: Losses, evaluate: Callable | None, evals: int, watch: torch.Tensor | None):
+        self.nets, self.real, self.recipe, self.fns = nets, real, recipe, fns
+        self.G, self.D = nets["G"], nets["D"]
+        self.lens = nets["L"] if "L" in nets else None
+        self.seconds, self.evaluate, self.evals, self.watch = seconds, evaluate, evals, watch
+        self.n_steps = steps if steps is not None else 10**9
+        self.device = next(self.G.parameters()).device
+        self.g = torch.Generator().manual_seed(seed)
+        self.opt_g = _optimizer(recipe, self.G.parameters(), recipe.lr, recipe.optimizer_g)
+        self.opt_d = _optimizer(recipe, self.D.parameters(), recipe.lr_d if recipe.lr_d is not None else recipe.lr)
+        self.optimizers = [self.opt_g, self.opt_d]
+        if self.lens is not None:
+            self.optimizers.append(torch.optim.Adam(self.lens.parameters(), lr=recipe.lens_lr, betas=recipe.betas))
+        self.schedules = ([torch.optim.lr_scheduler.CosineAnnealingLR(o, self.n_steps, eta_min=recipe.lr_end)
+                           for o in (self.opt_g, self.opt_d)] if recipe.lr_end is not None else [])
+        self.ema = gan.EMA(self.G, recipe.ema, average=nets["G_ema"]) if recipe.ema else None
+        # the step (or second, under a time budget) at which the lens's weight reaches 0
+        self.K = (max(1, round(recipe.k_share * self.n_steps)) if seconds is None
+                  else recipe.k_share * seconds)
+        self.history = train.History()
+        self.start, self.evaluating, self.evals_done = time.perf_counter(), 0.0, 0
+
+    def trained(self) -> float:
+        """Training time so far, evaluations left out."""
+        return time.perf_counter() - self.start - self.evaluating
+
+    def lens_weight(self, step: int) -> float:
+        """lambda: on steps, or on training seconds under a time budget."""
+        if self.lens is None:
             return 0.0
-        return tempered.lambda_schedule(step, K) if seconds is None else tempered.lambda_schedule(trained(), K)
+        clock = step if self.seconds is None else self.trained()
+        return tempered.lambda_schedule(clock, self.K)
 
-    def eval_due(step: int) -> bool:  # evenly spaced in steps, or in training seconds under a budget
-        if (evaluate is None and watch is None) or clock["evals"] >= evals:
+    def eval_due(self, step: int) -> bool:
+        """Evaluations evenly spaced in steps, or in training seconds under a budget."""
+        if (self.evaluate is None and self.watch is None) or self.evals_done >= self.evals:
             return False
-        if seconds is None:
-            return (step + 1) % max(1, n_steps // evals) == 0
-        return trained() >= (clock["evals"] + 1) * seconds / evals
+        if self.seconds is None:
+            return (step + 1) % max(1, self.n_steps // self.evals) == 0
+        return self.trained() >= (self.evals_done + 1) * self.seconds / self.evals
 
-    def step_fn(step):
-        lam = lens_weight(step)
-        use_lens = lam > 0
-        for i in range(recipe.n_critic):
-            x = real(recipe.batch, g)
-            shown = lens(x).detach() if use_lens else x
-            z = torch.randn(recipe.batch, recipe.latent, generator=g).to(device)
-            with torch.set_grad_enabled(i == recipe.n_critic - 1):  # G's graph only for the batch G's step reuses
-                fake = G(z)
-            fake_out, loss_d = _d_step(D, opt_d, recipe, fns, shown, fake.detach(), step * recipe.n_critic + i, g,
-                                       update=recipe.freeze_d_after is None or step < recipe.freeze_d_after)
-        logs = {"loss_d": loss_d}
-        if lens is not None:
-            logs["lambda"] = lam
-            if use_lens:
-                loss_l, lensed = tempered.lens_step(lens, D, optimizers[2], x, fake_out, lam, fns.d_loss, fns.lens_loss)
-                logs.update(loss_lens=loss_l, lens_shift=(lensed - x).detach().flatten(1).norm(dim=1).mean())
-            else:
-                logs["lens_shift"] = 0.0
-        loss_g = fns.g_loss(D(fake).view(-1))
-        opt_g.zero_grad(set_to_none=True)
+    def d_steps(self, step: int, use_lens: bool):
+        """``n_critic`` D steps; returns the last real batch, its G(z) (with G's graph), D's outputs on it
+        and D's loss."""
+        r = self.recipe
+        for i in range(r.n_critic):
+            x = self.real(r.batch, self.g)
+            shown = self.lens(x).detach() if use_lens else x
+            z = torch.randn(r.batch, r.latent, generator=self.g).to(self.device)
+            with torch.set_grad_enabled(i == r.n_critic - 1):  # G's graph only for the batch G's step reuses
+                fake = self.G(z)
+            fake_out, loss_d = _d_step(self.D, self.opt_d, r, self.fns, shown, fake.detach(), step * r.n_critic + i,
+                                       self.g, update=r.freeze_d_after is None or step < r.freeze_d_after)
+        return x, fake, fake_out, loss_d
+
+    def lens_logs(self, x, fake_out, lam: float) -> dict:
+        """The lens's step while its weight lambda > 0; its logs (lambda, lens_shift, loss_lens)."""
+        if lam <= 0:
+            return {"lambda": lam, "lens_shift": 0.0}
+        loss_l, lensed = tempered.lens_step(self.lens, self.D, self.optimizers[2], x, fake_out, lam, self.fns.d_loss,
+                                            self.fns.lens_loss)
+        return {"lambda": lam, "loss_lens": loss_l, "lens_shift": (lensed - x).detach().flatten(1).norm(dim=1).mean()}
+
+    def g_step(self, fake) -> torch.Tensor:
+        """G's step on the last D step's batch, then G's average and the learning-rate schedules."""
+        loss_g = self.fns.g_loss(self.D(fake).view(-1))
+        self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        opt_g.step()
-        if ema is not None:
-            ema.update()
-        for schedule in schedules:
+        self.opt_g.step()
+        if self.ema is not None:
+            self.ema.update()
+        for schedule in self.schedules:
             schedule.step()
-        logs.update(loss_g=loss_g, seconds=trained())
-        if eval_due(step):
-            at, began = trained(), time.perf_counter()
-            clock["evals"] += 1
-            G.eval()
-            with torch.no_grad():
-                scores = dict(evaluate(nets)) if evaluate is not None else {}
-                if watch is not None and "views" in nets:
-                    nets["views"].lensed[clock["evals"] - 1] = lens(watch) if use_lens else watch
-            G.train()
-            history.log(step + 1, **scores, at_seconds=at)
-            clock["evaluating"] += time.perf_counter() - began
-        return logs
+        return loss_g
 
-    stop = (lambda step: trained() >= seconds) if seconds is not None else None
-    G.train(), D.train()
-    return train.fit(step_fn, n_steps, log_every=log_every, desc=desc or recipe.label(), history=history, stop=stop,
-                     progress=progress, optimizers=optimizers, schedulers=schedules, generators=[g])
+    def evaluate_now(self, step: int, use_lens: bool) -> None:
+        """One evaluation (G in eval mode, autograd off), logged at ``step + 1``; its time is not training time."""
+        at, began = self.trained(), time.perf_counter()
+        self.evals_done += 1
+        self.G.eval()
+        with torch.no_grad():
+            scores = dict(self.evaluate(self.nets)) if self.evaluate is not None else {}
+            if self.watch is not None and "views" in self.nets:
+                self.nets["views"].lensed[self.evals_done - 1] = self.lens(self.watch) if use_lens else self.watch
+        self.G.train()
+        self.history.log(step + 1, **scores, at_seconds=at)
+        self.evaluating += time.perf_counter() - began
+
+    def step(self, step: int) -> dict:
+        lam = self.lens_weight(step)
+        x, fake, fake_out, loss_d = self.d_steps(step, lam > 0)
+        logs = {"loss_d": loss_d}
+        if self.lens is not None:
+            logs.update(self.lens_logs(x, fake_out, lam))
+        logs.update(loss_g=self.g_step(fake), seconds=self.trained())
+        if self.eval_due(step):
+            self.evaluate_now(step, lam > 0)
+        return logs
 
 
 def train_or_load_gan(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
