@@ -181,11 +181,5 @@ def run(argv=None) -> list[dict]:
     return runs
 
 
-def main(argv=None) -> int:
-    """The command line: ``run``, its tables printed; exit status 0."""
-    run(argv)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -109,11 +109,5 @@ def run(argv=None) -> list[dict]:
     return [{"loop": name, "images_per_s": rate, "steps": n} for name, rate, n in rows]
 
 
-def main(argv=None) -> int:
-    """The command line: ``run``, its tables printed; exit status 0."""
-    run(argv)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -85,11 +85,5 @@ def run(argv=None) -> list[dict]:
             for name, runs in rows.items() for s, r in zip(seeds, runs)]
 
 
-def main(argv=None) -> int:
-    """The command line: ``run``, its tables printed; exit status 0."""
-    run(argv)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

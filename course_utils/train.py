@@ -17,6 +17,7 @@ update rule once, and runs it through ``fit``.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import json
@@ -163,10 +164,11 @@ def fit(
     history = history if history is not None else History()
     show = _progress_default() if progress is None else progress
     state = _FitState(list(optimizers), list(schedulers), list(generators))
-    index = _active_run.begin_fit() if _active_run is not None else None
+    active = ACTIVE_RUN.get()  # the train_or_load call this fit runs inside, if any
+    index = active.begin_fit() if active is not None else None
     # only a fit that names its optimisers can be resumed exactly; any other restarts from scratch
-    run = _active_run if state.optimizers else None
-    unresumable = _active_run is not None and run is None
+    run = active if state.optimizers else None
+    unresumable = active is not None and run is None
     first = run.resume(index, state, history) if run is not None else 0
     start = began = time.perf_counter()
     with tqdm(total=n_steps, initial=first, desc=desc, disable=not show, leave=False) as bar:
@@ -185,7 +187,7 @@ def fit(
                 history.seconds += time.perf_counter() - start
                 start = time.perf_counter()
                 run.snapshot(index, step + 1, state, history)
-            elif unresumable and time.perf_counter() - began >= _active_run.every:
+            elif unresumable and time.perf_counter() - began >= active.every:
                 unresumable = False  # said once
                 print(f"{desc}: no snapshot written, so a stopped run starts over: this loop passes no optimizers= "
                       "to train.fit. Fix: pass optimizers=, schedulers= and generators= (everything the step "
@@ -549,7 +551,10 @@ class _Run:
         self.saved, self.last = step, time.perf_counter()
 
 
-_active_run: _Run | None = None  # set by train_or_load while its train_fn runs
+# The run train_or_load has in progress, for the fit calls its train_fn makes: a context variable (set
+# and reset around train_fn, like decimal's context), so a fit outside train_or_load, or in another
+# thread, sees None.
+ACTIVE_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("course_active_run", default=None)
 
 
 def snapshot_path(checkpoint: Path) -> Path:
@@ -613,9 +618,8 @@ def train_or_load(
     initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
     modes = [m.training for m in model.modules()]
     randomness = _random_states(generators)
-    global _active_run
-    run, outer = _Run(snapshot_path(path), model, settings, generators), _active_run
-    _active_run = run
+    run = _Run(snapshot_path(path), model, settings, generators)
+    token = ACTIVE_RUN.set(run)
     try:
         history = train_fn()
         model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -627,7 +631,7 @@ def train_or_load(
                   "run the cell again to continue from there.")
         raise
     finally:
-        _active_run = outer
+        ACTIVE_RUN.reset(token)
     run.path.unlink(missing_ok=True)
     print(f"Trained in {history.seconds:.0f} s; saved {path}.")
     return history

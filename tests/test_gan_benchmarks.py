@@ -144,7 +144,7 @@ def test_peer_benchmark_smoke(isolated_env, capsys):
     assert "| pytorch-gan + preloaded | 1 |" in out and "| course:mnist-dcgan | 1 |" in out
     assert "course:mnist-dcgan / best peer on either data path" in out and not (isolated_env / "results").exists()
     with pytest.raises(SystemExit):
-        peers.main(["--fast", "--only", "course:no-such-recipe"])
+        peers.run(["--fast", "--only", "course:no-such-recipe"])
     # a recipe that decays its learning rates runs its steps (the decay's length), within the budget
     (short,) = peers.run(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=3"])
     out = capsys.readouterr().out

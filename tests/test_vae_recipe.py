@@ -27,3 +27,24 @@ def test_a_tiny_run_prints_the_table(recipe, name, capsys):
     out = capsys.readouterr().out
     assert run["recipe"] == name and f"| {name} | {run['seconds']:.0f} |" in out
     assert 0 < run["nll"] <= run["neg_elbo"] + 1e-6  # the IW bound is at least as tight as the ELBO
+
+
+
+def test_the_benchmark_trains_the_librarys_vae(recipe, monkeypatch):
+    """One VAE builder: the screened recipes are variational.VAE (notebook 03's networks) at their sizes."""
+    import torch
+    from course_utils import variational
+
+    real, calls = variational.VAE, []
+
+    def spying(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(variational, "VAE", spying)
+    x = torch.rand(64, 784)
+    _, decoder, _, _ = recipe.train_recipe(x, {**recipe.RECIPES["notebook-03"], "epochs": 0.01, "batch": 32})
+    [(args, kwargs)] = calls
+    assert args == (32, 512, (2, 3)) and kwargs["act"] is torch.nn.ELU
+    shapes = [tuple(q.shape) for q in real(32, 512, (2, 3)).decoder.parameters()]
+    assert [tuple(q.shape) for q in decoder.parameters()] == shapes

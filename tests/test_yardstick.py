@@ -69,6 +69,19 @@ def yardstick(data_root):
 
 
 @pytest.mark.slow
+def test_the_reference_is_computed_once_per_output_folder(isolated_env, data_root, capsys):
+    """Every notebook builds the yardstick: its test features, kernel mean and floor are computed by the
+    first and loaded, unchanged to the bit, by the rest."""
+    first = metrics.Yardstick("cpu", root=data_root, verbose=False)
+    assert "Loaded yardstick_reference" not in capsys.readouterr().out
+    again = metrics.Yardstick("cpu", root=data_root, verbose=False)
+    assert "Loaded yardstick_reference" in capsys.readouterr().out
+    assert (again.floor, again._reference_kernel, again._scale) == (first.floor, first._reference_kernel, first._scale)
+    assert torch.equal(again.reference_features, first.reference_features)
+    assert torch.equal(again.reference_probs, first.reference_probs)
+
+
+@pytest.mark.slow
 def test_yardstick_protocol_on_real_digits(yardstick, data_root):
     assert yardstick.accuracy > 98.5  # the shipped classifier reads real digits
     test = data.mnist("test", root=data_root)
