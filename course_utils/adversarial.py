@@ -590,3 +590,14 @@ def train_critic(D: nn.Module, batches: Callable, recipe: Recipe, seed: int, *, 
     D.train()
     return train.fit(step_fn, steps, log_every=log_every, desc=desc or f"critic: {recipe.label()}", history=history,
                      progress=progress, optimizers=[opt_d], generators=[g])
+
+
+# names a notebook saved from an earlier version of the course may still use
+_RENAMED = {"train_or_load": "train_or_load_gan"}
+
+
+def __getattr__(name: str):
+    if name in _RENAMED:
+        raise AttributeError(f"adversarial.{name} is now adversarial.{_RENAMED[name]} (renamed so that it is not "
+                             f"confused with train.train_or_load). Fix: rename the call in your notebook.")
+    raise AttributeError(f"module 'course_utils.adversarial' has no attribute {name!r}")

@@ -403,3 +403,9 @@ def test_fixed_noise_and_real_batches_are_reproducible():
     real = adversarial.real_batches(x)
     first, again = real(6, torch.Generator().manual_seed(0)), real(6, torch.Generator().manual_seed(0))
     assert first.shape == (6, 1) and torch.equal(first, again) and set(first.view(-1).tolist()) <= set(range(10))
+
+
+def test_a_renamed_function_names_its_new_name():
+    with pytest.raises(AttributeError, match="now adversarial.train_or_load_gan"):
+        adversarial.train_or_load
+    assert not hasattr(adversarial, "no_such_name") and hasattr(adversarial, "train_or_load_gan")
