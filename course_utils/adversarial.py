@@ -546,7 +546,7 @@ class _GanRun:
 
 
 def train_or_load_gan(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
-                  settings: Mapping | None = None, **kwargs) -> tuple[nn.ModuleDict, train.History]:
+                      settings: Mapping | None = None, **kwargs) -> tuple[nn.ModuleDict, train.History]:
     """``build`` then ``train_gan``, through ``train.train_or_load``: loaded if this recipe, seed, number
     of steps and ``settings`` (what else changes the result: the data, the evaluation) were trained
     before; else trained, snapshotted every few minutes and saved. Returns (nets, History)."""

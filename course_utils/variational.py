@@ -193,7 +193,7 @@ def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000,
 # The model of notebook 03, for later notebooks (04 compares its samples with a GAN's)
 
 
-def elu_mlp(n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module] = nn.ELU) -> nn.Sequential:
+def mlp(n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module] = nn.ELU) -> nn.Sequential:
     """``depth`` hidden layers of ``hidden`` units with activation ``act`` (ELU: notebook 03's ``mlp``)."""
     layers, width = [], n_in
     for _ in range(depth):
@@ -213,8 +213,8 @@ class VAE(nn.Module):
     def __init__(self, latent: int = 32, hidden: int = 512, depth: tuple[int, int] = (2, 3), pixel_mean=None,
                  act: type[nn.Module] = nn.ELU):
         super().__init__()
-        self.encoder = elu_mlp(784, 2 * latent, hidden, depth[0], act)  # phi
-        self.decoder = elu_mlp(latent, 784, hidden, depth[1], act)  # theta
+        self.encoder = mlp(784, 2 * latent, hidden, depth[0], act)  # phi
+        self.decoder = mlp(latent, 784, hidden, depth[1], act)  # theta
         self.latent = latent
         if pixel_mean is not None:
             p = pixel_mean.clamp(1e-3, 1 - 1e-3)

@@ -38,12 +38,11 @@
 # the VAE-GAN of section 4 (6.0 min). A GPU is used without code changes. FAST mode: about two
 # minutes. A second run reloads every trained model, as does a run after `benchmarks/aae_figure.py`
 # and `benchmarks/vae_gan.py` in the same `COURSE_OUTPUT`.
-# A class sitting in FAST mode: about 85 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 84 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
-# **What it shows**: on one yardstick, what the VAE's blur and the GANs' mode dropping cost, where
-# the two hybrids land, and the course's answer to the lecture's conclusion. The recording section
-# at the end prints your numbers beside the course's recorded run.
+# **What it shows**: what blur and mode dropping cost on one yardstick, where the two hybrids land,
+# and the course's answer to the lecture. The last section prints your numbers beside the recorded run.
 
 # %% tags=["parameters"]
 # FAST = True (or COURSE_FAST=1): fewer steps and one seed, same code and data.
@@ -72,10 +71,9 @@ seeds = list(range(SEED, SEED + (1 if cfg.fast else SEEDS)))
 # ## 1. Five models, one yardstick
 #
 # Every model is scored as in notebook 04: 10,000 samples against the 10,000 MNIST test images,
-# through the course's fixed digit classifier, beside the floor (real training images against the
-# same test images); also the digits present, the entropy of their histogram ($\log 10 = 2.303$
-# nats when all ten are equally frequent), the mean confidence, the likelihood where there is one,
-# and the training time. The models: a VAE (notebook 03's if its checkpoint is there, else a
+# through the course's fixed digit classifier, beside the floor; also the digits present, the
+# entropy of their histogram ($\log 10 = 2.303$ nats at most), the mean confidence, the likelihood
+# where there is one, and the training time. The models: a VAE (notebook 03's if its checkpoint is there, else a
 # shorter run of its recipe), scored on its decoder means $\mathrm{sigmoid}(\ell)$ and on its
 # Bernoulli samples, and the half-width GAN recipes of notebooks 05-07 on `SEEDS` seeds (about a
 # minute each on a CPU): `mnist-gan-half` (`mnist-dcgan` at Adam $2\cdot10^{-4}$), `mnist-wgan-gp-half`
@@ -324,12 +322,11 @@ for name, images, scores in [real_shown] + shown:
 # codes of held-out digits for an AAE with (a) $N(0, I)$ and (b) the mixture, a VAE with (c)
 # $N(0, I)$ and (d) the mixture, and (e) the AAE's decoder on a grid of Gaussian percentiles.
 #
-# `hybrids.train_codes` trains all four with the same networks (784-512-512-2 and its mirror).
-# The VAE with the mixture prior needs its KL term by Monte Carlo: Exercise 3. Whether codes follow
-# the prior is judged by eye and by a test that sees shape: a small classifier learns to tell codes
-# from prior samples and is scored on held-out ones (`metrics.two_sample_accuracy`; 50 % = it cannot
-# tell them apart, printed beside two prior samples), and for the mixture, the share of codes
-# nearest each arm (a tenth each when all are used evenly).
+# `hybrids.train_codes` trains all four with the same networks (784-512-512-2 and its mirror); the
+# mixture VAE's KL term is Exercise 3. The match is judged by eye and by a two-sample test: a small
+# classifier tells codes from prior samples, scored on held-out ones (`metrics.two_sample_accuracy`;
+# 50 % = indistinguishable, beside two prior samples), and for the mixture by the share of codes
+# nearest each arm (a tenth each when even).
 
 # %%
 code_steps = cfg.scale(full=hybrids.CODE_STEPS, fast=60)
@@ -414,20 +411,19 @@ print(f"to the mixture: {to_mix.mean():.2f} ± {to_mix.std() / len(draws) ** 0.5
 # an encoder step against $D$ at Adam $10^{-4}$) the codes kept the reconstruction's shape after
 # 3,000 steps (accuracy 0.806 ± 0.012 on the mixture); a faster game crowded them into the centre.
 # What worked: each step adds 30 times the encoder's adversarial loss to the reconstruction loss,
-# $D$ takes two steps at Adam $10^{-3}$, and every learning rate decays to 0 (what else was tried:
-# `hybrids.train_codes`' docstring).
+# $D$ takes two steps at Adam $10^{-3}$, and every learning rate decays to 0 (others tried:
+# `hybrids.train_codes`).
 
 # %% [markdown]
 # ## 4. A VAE whose samples a discriminator judges (the lecture's VAE-GAN)
 #
 # The lecture's GAN picture has three kinds of images: real ones, a VAE's reconstructions, and
-# samples "from scratch", which $D$ must tell from the other two. That is a VAE with one more term:
-# its decoder must also make $D$ believe $\mathrm{Dec}(z)$, $z \sim N(0, I)$
-# (`hybrids.train_vae_gan`, reconstructions on $D$'s *real* side as the lecture draws them; Larsen
-# et al. (2016) put them on the *fake* side, which `benchmarks/vae_gan.py` measures too). Does the
-# term help? Only an equal budget can say: the same VAE, batches and schedule with the term (weight
-# 1 nat per image) and without it (weight 0, no $D$), scored on samples (decoder means, the same
-# noise) and on reconstructions of test digits, beside the course's 3-seed record.
+# samples "from scratch", which $D$ must tell from the other two. That is a VAE whose decoder must
+# also make $D$ believe $\mathrm{Dec}(z)$, $z \sim N(0, I)$ (`hybrids.train_vae_gan`,
+# reconstructions on $D$'s *real* side as the lecture draws them; Larsen et al. (2016) put them on
+# the *fake* side, which `benchmarks/vae_gan.py` measures too). Does the term help? Only an equal
+# budget can say: the same VAE, batches and schedule with the term (weight 1 nat per image) and
+# without it, scored on samples and on reconstructions of test digits, beside the 3-seed record.
 
 # %%
 vae_gan_steps = cfg.scale(full=hybrids.VAE_GAN["steps"], fast=40)
@@ -465,9 +461,8 @@ plt.show()
 # VAE's 41.9 ± 2.1, and reconstructs a little better (9.3 ± 0.7 against 10.9 ± 0.7). Larsen et
 # al.'s labelling turns the term onto the reconstructions (5.8 ± 0.5) while its samples fall behind
 # the plain VAE's (85.3 ± 11.7, without their feature-space loss): for samples, the numbers support
-# the lecture's labelling. The equal budget is images seen, not time: $D$'s extra work makes each
-# VAE-GAN step eight to ten times slower (the training columns), and section 1's VAE, trained for
-# less time than one VAE-GAN run, sits closer to the floor than either.
+# the lecture's labelling. The budget is images seen, not time: each VAE-GAN step is eight to ten
+# times slower, and section 1's VAE, trained for less time, sits closer to the floor than either.
 
 # %% [markdown]
 # ## 5. What the course found
@@ -596,9 +591,9 @@ record_file = results.record(
 #    overall distribution, the aggregate posterior $q(z) = \mathbb{E}_x[q(z|x)]$, is never compared
 #    with $p(z)$ (Hoffman & Johnson 2016). The AAE's discriminator sees codes of many images: it
 #    judges $q(z)$ against $p(z)$, the quantity the two-sample test measures.
-# 4. Fix the wall-clock budget (or the floating-point operations) per model on one machine, several
-#    seeds each, one yardstick and sample count; report the distance with its spread against
-#    training time (a curve, not a point), as the benchmarks do with `--seconds`.
+# 4. Fix the wall-clock budget (or the operations) per model on one machine, several seeds each, one
+#    yardstick and sample count; report the distance with its spread against training time, as the
+#    benchmarks do with `--seconds`.
 # 5. A GAN: sharp samples, but no density on images (its samples lie on a low-dimensional
 #    manifold), and a dropped mode gives those test digits no mass. A likelihood rewards covering
 #    every test image; a sample distance rewards looking like the data (Theis et al. 2016).
@@ -606,13 +601,12 @@ record_file = results.record(
 # %% [markdown]
 # ## Summary
 #
-# - On one yardstick a VAE and three GANs compare, and the ranking depends on the budget.
-# - The distance splits into a mean term and a covariance term: blur and a GAN's missing variety
-#   show as a small feature variance, charged by the covariance term; pixel noise in the mean term.
-# - An adversarial auto-encoder matches its codes to a prior it can only sample; the course
-#   reproduced the lecture's figure once the game was balanced, measured by a two-sample test. A
-#   VAE's KL term leaves its codes further from the prior. At an equal budget the lecture's
-#   VAE-GAN draws better samples than its VAE.
+# - On one yardstick a VAE and three GANs compare; the ranking depends on the budget.
+# - Blur and a GAN's missing variety show as a small feature variance, charged by the covariance
+#   term; pixel noise shows in the mean term.
+# - An adversarial auto-encoder matches its codes to a prior it can only sample (the lecture's
+#   figure, once the game was balanced); a VAE's KL term leaves them further from it. At an equal
+#   budget the lecture's VAE-GAN draws better samples than its VAE.
 # - The lecture's conclusion, checked: blur holds; mode dropping depends on the recipe; no GAN loss
 #   is a likelihood.
 

@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,16 +24,19 @@ def test_every_recipe_changes_known_settings(recipe):
 
 @pytest.mark.parametrize("name", ["elu-b256", "iwae5-b256", "tanh-warmup10", "elu-b512-enc2-55"])
 def test_a_tiny_run_prints_the_table(recipe, name, capsys):
-    (run,) = recipe.run(["--only", name, "--epochs", "0.01", "--eval-n", "20", "--eval-k", "4"])
+    k = 4
+    (run,) = recipe.run(["--only", name, "--epochs", "0.01", "--eval-n", "20", "--eval-k", str(k)])
     out = capsys.readouterr().out
     assert run["recipe"] == name and f"| {name} | {run['seconds']:.0f} |" in out
-    assert 0 < run["nll"] <= run["neg_elbo"] + 1e-6  # the IW bound is at least as tight as the ELBO
-
+    # the IW bound is at least as tight as the ELBO of the same samples (Jensen), up to float32 rounding:
+    # each image's log-weights (about 200 nats) carry a relative error of a few eps through the k-term
+    # log-sum-exp and mean, so the margin is (k + 4) eps of the bound's size
+    margin = (k + 4) * torch.finfo(torch.float32).eps * abs(run["neg_elbo"])
+    assert 0 < run["nll"] <= run["neg_elbo"] + margin
 
 
 def test_the_benchmark_trains_the_librarys_vae(recipe, monkeypatch):
     """One VAE builder: the screened recipes are variational.VAE (notebook 03's networks) at their sizes."""
-    import torch
     from course_utils import variational
 
     real, calls = variational.VAE, []
