@@ -2,12 +2,13 @@
 samples (beside the real-vs-real floor), digit coverage and speed, after a budget of training time.
 
     python benchmarks/gan_mnist.py                          # every recipe, seed 0, 15 minutes each
-    python benchmarks/gan_mnist.py --only ns-ema --seconds 900 --seeds 0 1 2
+    python benchmarks/gan_mnist.py --only mnist-dcgan --seconds 900 --seeds 0 1 2
     python benchmarks/gan_mnist.py --fast                   # smoke run
-    python benchmarks/gan_mnist.py --stacked --only ns wgan-gp --seconds 600   # stacked MNIST, 1,000 modes
-    python benchmarks/gan_mnist.py --only ns-lens ns-w64 --record tempered_mnist  # the tempered GAN (notebook 07)
+    python benchmarks/gan_mnist.py --stacked --only "mnist-dcgan (ema=0.0)" mnist-wgan-gp --seconds 600  # 1,000 modes
+    python benchmarks/gan_mnist.py --only mnist-tempered "mnist-dcgan-w64 (ema=0.0)" --record tempered_mnist  # nb 07
 
-Every recipe is a registered recipe of ``adversarial.RECIPES`` (changed or not; rows name it) and
+Every run is a registered recipe of ``adversarial.RECIPES`` and the fields it changes, named as
+``Recipe.label`` writes it on the command line, in the table and in the record (no names of its own), and
 trains with the course's engine (``adversarial.train_gan``) for ``--seconds`` of training time
 (the budget the course states). Every ``--eval-every`` seconds the curve gets the unbiased
 kernel distance of ``--n-curve`` samples (``metrics.Yardstick.curve_point``); at the end the
@@ -31,25 +32,25 @@ import torch
 from course_utils import adversarial, config, data, metrics, results
 
 _r = adversarial.recipe
-RECIPES = {
-    "ns": _r("mnist-dcgan").with_(ema=0.0),
-    "ns-ema": _r("mnist-dcgan"),
-    "ns-r1-ema": _r("mnist-dcgan-r1"),
+RUNS = [  # the default runs
+    _r("mnist-dcgan").with_(ema=0.0),
+    _r("mnist-dcgan"),
+    _r("mnist-dcgan-r1"),
     # the DCGAN paper's sizes (width 64, batch 128, Adam 2e-4): the course's recipe before
     # benchmarks/gan_peers.py measured the CPU-sized one; earlier records name it
-    "ns-w64": _r("mnist-dcgan-w64").with_(ema=0.0),
-    "ns-ema-w64": _r("mnist-dcgan-w64"),
+    _r("mnist-dcgan-w64").with_(ema=0.0),
+    _r("mnist-dcgan-w64"),
     # deliberately bad settings (notebook 04, "a setting that collapses")
-    "frozen-d": _r("mnist-dcgan").with_(ema=0.0, freeze_d_after=500),
-    "slow-d": _r("mnist-dcgan").with_(ema=0.0, lr_d=2e-5),
+    _r("mnist-dcgan").with_(ema=0.0, freeze_d_after=500),
+    _r("mnist-dcgan").with_(ema=0.0, lr_d=2e-5),
     # Wasserstein GANs (notebook 06): Gulrajani et al.'s lambda 10, 5 critic steps, Adam 1e-4;
     # betas (0.5, 0.9) as in their released code (the paper's Algorithm 1 has beta1 = 0)
-    "wgan-gp": _r("mnist-wgan-gp"),
-    "wgan-gp-ema": _r("mnist-wgan-gp").with_(ema=0.999),
-    # tempered GAN (notebook 07): "ns-w64" plus a lens whose weight lambda falls to 0 over the first
-    # k_share of the time budget (under a time budget the engine's schedule runs on training seconds)
-    "ns-lens": _r("mnist-tempered"),
-}
+    _r("mnist-wgan-gp"),
+    _r("mnist-wgan-gp").with_(ema=0.999),
+    # tempered GAN (notebook 07): a lens whose weight lambda falls to 0 over the first k_share of the time
+    # budget (under a time budget the engine's schedule runs on training seconds)
+    _r("mnist-tempered"),
+]
 
 
 # Stacked MNIST, published: (modes of 1,000, KL(histogram || uniform)). VEEGAN Table 2 (Srivastava
@@ -106,7 +107,9 @@ def run(argv=None) -> list[dict]:
     yardstick's, or with ``--stacked`` "modes" and "kl"}; with ``--stacked`` a last row
     {"recipe": "real", "modes", "kl"}: the protocol's floor, real stacked images."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--only", nargs="*", metavar="RECIPE",
+                        help='registered recipes, with the fields they change as in the table, e.g. "mnist-dcgan '
+                             '(ema=0.0)" (default: every run of RUNS)')
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--seconds", type=float, default=900, help="seconds of training per run")
     parser.add_argument("--eval-every", type=float, default=150, help="seconds of training between points of the curve")
@@ -117,6 +120,10 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--record", help="name of the results record (default gan_mnist / stacked_mnist; "
                                          "a run replaces its record)")
     args = parser.parse_args(argv)
+    try:
+        todo = [adversarial.from_label(x) for x in args.only] if args.only is not None else RUNS
+    except ValueError as err:
+        parser.error(str(err))
     cfg = config.setup(fast=args.fast, seed=0, device="auto")
     seconds, n_curve = (4, 500) if args.fast else (args.seconds, args.n_curve)
     n_stacked = 2000 if args.fast else STACKED_SAMPLES  # the smoke run: fewer stacked samples
@@ -131,10 +138,10 @@ def run(argv=None) -> list[dict]:
         print(f"real stacked MNIST ({n_stacked:,} images): modes {real_modes['modes']} / 1000, "
               f"KL {real_modes['kl']:.3f}")
     table = []
-    for name in args.only:
+    for recipe in todo:
+        name = recipe.label()
         for seed in (args.seeds[:1] if args.fast else args.seeds):
-            recipe = RECIPES[name]
-            print(f"{name} ({recipe.label()}), seed {seed}:", flush=True)
+            print(f"{name}, seed {seed}: {recipe.description}", flush=True)
             history, final = train_recipe(recipe, yardstick, x_all, labels, seconds, evals, seed, cfg, n_curve,
                                           stacked=args.stacked, n_stacked=n_stacked)
             steps, t = int(history.steps["loss_g"][-1]) + 1, float(history["seconds"][-1])
@@ -156,7 +163,7 @@ def run(argv=None) -> list[dict]:
             record = {"real stacked MNIST: modes (of 1,000)": real_modes["modes"],
                       "real stacked MNIST: KL(histogram || uniform)": real_modes["kl"]}
             for name, seed, step, t, s in table:
-                key = f"{RECIPES[name].label()} (stacked) seed {seed}, {t / 60:.0f} min"
+                key = f"{name} (stacked) seed {seed}, {t / 60:.0f} min"
                 record[f"{key}: modes (of 1,000)"] = s["modes"]
                 record[f"{key}: KL(histogram || uniform)"] = s["kl"]
             results.record(record_name, record, cfg, paper={
@@ -173,7 +180,7 @@ def run(argv=None) -> list[dict]:
     if not args.fast:
         record = {"yardstick: real-vs-real floor (n = 10,000)": yardstick.floor}
         for name, seed, step, t, s in table:
-            label = f"{RECIPES[name].label()} seed {seed}, {t / 60:.0f} min"
+            label = f"{name} seed {seed}, {t / 60:.0f} min"
             record[f"{label}: classifier-Fréchet (n = 10,000)"] = s["frechet"]
             record[f"{label}: classifier-Fréchet / floor"] = s["x_floor"]
             record[f"{label}: entropy (nats)"] = s["entropy"]

@@ -4,7 +4,7 @@
     python benchmarks/gan_peers.py --seeds 0 --only pytorch-gan course:mnist-dcgan
     python benchmarks/gan_peers.py --seconds 900 --only course:mnist-dcgan --record gan_peers_15min
     python benchmarks/gan_peers.py --seconds 900 --only course:mnist-dcgan-r1 --record gan_peers_15min_r1
-    python benchmarks/gan_peers.py --seconds 900 --only "course:mnist-dcgan:lr_end=0.0,steps=31000"
+    python benchmarks/gan_peers.py --seconds 900 --only "course:mnist-dcgan (lr_end=0.0, steps=31000)"
     python benchmarks/gan_peers.py --cached-only                # the table of the runs done so far
     python benchmarks/gan_peers.py --fast                       # smoke run (seconds, 500 samples)
 
@@ -44,7 +44,6 @@ ratios course / best peer, as written and on either data path.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import hashlib
 import json
@@ -320,18 +319,12 @@ def score(images: torch.Tensor, yardstick: metrics.Yardstick, fast: bool) -> dic
 
 
 def course_recipe(name: str) -> adversarial.Recipe:
-    """``course:<registered recipe>`` or ``course:<registered recipe>:field=value,field=value`` (a
-    variant being measured, e.g. ``course:mnist-dcgan:width=32,ema=0.995``)."""
-    parts = name.split(":")
-    if len(parts) not in (2, 3) or parts[0] != "course" or parts[1] not in adversarial.RECIPES:
-        mnist = ", ".join(r for r in adversarial.RECIPES if r.startswith("mnist"))
-        raise ValueError(f"unknown row {name!r}: one of {', '.join(PEERS)} or course:<one of {mnist}>"
-                         "[:field=value,...]")
-    recipe = adversarial.recipe(parts[1])
-    if len(parts) == 3:
-        changes = dict(item.split("=", 1) for item in parts[2].split(","))
-        recipe = recipe.with_(**{k: ast.literal_eval(v) for k, v in changes.items()})
-    return recipe
+    """``course:`` and a recipe as ``Recipe.label`` writes it (``adversarial.from_label``): a registered
+    recipe, ``course:mnist-dcgan``, or a variant being measured, ``course:mnist-dcgan (width=32, ema=0.995)``."""
+    if not name.startswith("course:"):
+        raise ValueError(f"unknown row {name!r}: one of {', '.join(PEERS)} or course:<a registered recipe, with "
+                         "the fields it changes as the table writes them>")
+    return adversarial.from_label(name[len("course:"):])
 
 
 def one_run(name: str, seed: int, seconds: float, yardstick, x_all, cfg, n: int, cached_only: bool = False) -> dict:

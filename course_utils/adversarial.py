@@ -31,8 +31,10 @@ Choices made once (earlier copies of the loop differed on each):
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -219,6 +221,34 @@ def recipe(name: str) -> Recipe:
         raise KeyError(f"no recipe {name!r}; the course's recipes: {', '.join(RECIPES)}") from None
 
 
+def from_label(label: str) -> Recipe:
+    """The recipe a table row names, as ``Recipe.label`` writes it: a registered name ("toy-r1"), or one with
+    the fields it changes ("toy-r1 (penalty='none', gamma=0.0, steps=20000)"). How a benchmark's command
+    line and its records name a run: registered recipes and their changes, no names of their own."""
+    name, _, changes = label.strip().partition(" (")
+    if name not in RECIPES:
+        raise ValueError(f"no recipe {name!r}; the course's recipes: {', '.join(RECIPES)}")
+    base = RECIPES[name]
+    if not changes:
+        return base
+    try:
+        if not changes.endswith(")"):
+            raise SyntaxError("no closing parenthesis")
+        call = ast.parse(f"f({changes[:-1]})", mode="eval").body
+        if call.args:
+            raise SyntaxError("a value without its field's name")
+        values = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except (SyntaxError, ValueError) as err:
+        raise ValueError(f"cannot read the recipe {label!r} ({err}): write it as Recipe.label does, e.g. "
+                         "\"toy-r1 (gamma=0.0, steps=20000)\"") from None
+    fields = {f.name for f in dataclasses.fields(Recipe)} - set(_NOT_WEIGHTS)
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise ValueError(f"recipe {label!r}: no field {', '.join(unknown)}; a recipe's fields: "
+                         f"{', '.join(sorted(fields))}")
+    return base.with_(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
 # FAST mode (CI, a first look in class) trains an MNIST recipe for a few dozen generator steps: 40, or 16
 # for a critic recipe, whose generator step costs n_critic critic steps (80 at n_critic = 5).
 FAST_STEPS, FAST_STEPS_CRITIC = 40, 16
@@ -351,18 +381,19 @@ def yardstick_curve(yardstick, z: torch.Tensor) -> Callable[[nn.ModuleDict], dic
 
 
 def course_dcgan(x_train: torch.Tensor, yardstick, device="cpu", *, fast: bool = False, recipe: Recipe | None = None,
-                 losses: Losses | None = None, seed: int = 0, tag: str = "") -> tuple[nn.ModuleDict, train.History]:
+                 losses: Losses | None = None, seed: int = 0,
+                 data: str = "mnist") -> tuple[nn.ModuleDict, train.History]:
     """Notebook 04's DCGAN (its section 6), for the notebook and for deck 04: ``recipe`` (default
-    ``for_mode("mnist-dcgan-r1", fast=fast)``) on images ``x_train`` ``(N, 1, 28, 28)`` in [0, 1], eight
-    points of ``yardstick_curve`` on ``curve_samples(fast)`` samples of the curve noise, through
-    ``train_or_load_gan`` under the name "04_dcgan" + ``tag``: whichever of the two runs first trains the
-    model, the other loads it. ``losses``: the student's functions (the library's by default). Returns
-    (nets, History)."""
+    ``for_mode("mnist-dcgan-r1", fast=fast)``) on images ``x_train`` ``(N, 1, 28, 28)`` in [0, 1] of
+    dataset ``data`` ("mnist" or "fashion"), eight points of ``yardstick_curve`` on
+    ``curve_samples(fast)`` samples of the curve noise, through ``train_or_load_gan``: whichever of the
+    two runs first trains the model, the other loads it. ``losses``: the student's functions (the
+    library's by default). Returns (nets, History)."""
     recipe = recipe if recipe is not None else for_mode("mnist-dcgan-r1", fast=fast)
     n_curve = curve_samples(fast)
     curve_z = noise(n_curve, recipe.latent, CURVE_SEED, device)
-    return train_or_load_gan("04_dcgan" + tag, recipe, real_batches(x_train), seed, device, losses=losses,
-                             evaluate=yardstick_curve(yardstick, curve_z),
+    return train_or_load_gan("04_dcgan", recipe, real_batches(x_train), seed, device, data=data, losses=losses,
+                             evaluate=yardstick_curve(yardstick, curve_z), evals=8, points=8,
                              settings={"n_curve": n_curve, "metric": "yardstick"})
 
 
@@ -399,8 +430,8 @@ def _d_step(D: nn.Module, opt_d: torch.optim.Optimizer, recipe: Recipe, fns: Los
 
 def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *, steps: int | None = None,
           seconds: float | None = None, losses: Losses | None = None, evaluate: Callable | None = None,
-          evals: int = 8, watch: torch.Tensor | None = None, desc: str | None = None, log_every: int = 25,
-          progress: bool | None = None) -> train.History:
+          evals: int = 8, watch: torch.Tensor | None = None, keep: "Trajectory | None" = None,
+          desc: str | None = None, log_every: int = 25, progress: bool | None = None) -> train.History:
     """Train ``nets`` (from ``build``) on ``real(n, generator) -> (n, ...)`` with ``recipe``.
 
     Each step: ``n_critic`` D steps (a real batch, the lens's view of it while its weight lambda > 0,
@@ -413,7 +444,8 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
     ``sampler(nets)``) and ``at_seconds``. Logged every ``log_every`` steps: loss_d, loss_g,
     seconds (training time so far) and, with a lens, lambda and lens_shift (mean ||L(x) - x||).
     watch: fixed real samples ``(m, ...)``: nets["views"] (``tempered.Views``) keeps L(watch) at each
-    evaluation. Returns the ``train.History``.
+    evaluation. keep: a ``Trajectory`` of this run's steps, filled with copies of ``nets`` at its steps (how
+    ``train_or_load_gan`` draws every curve after training, from the saved copies). Returns the ``train.History``.
     """
     _check_networks(nets, recipe)
     if seconds is None and steps is None:
@@ -421,8 +453,10 @@ def train_gan(nets: nn.ModuleDict, real: Callable, recipe: Recipe, seed: int, *,
     if steps is None and recipe.lr_end is not None:
         raise ValueError(f"recipe {recipe.label()!r} decays its learning rates over a number of steps (lr_end): "
                          "give steps= as well as seconds=, or use a recipe without lr_end")
+    if keep is not None and (steps is None or keep.at[-1] != steps):
+        raise ValueError("keep= needs a Trajectory built for this run's number of steps (Trajectory(nets, steps))")
     run = _GanRun(nets, real, recipe, seed, steps, seconds, (losses or Losses()).resolved(recipe), evaluate, evals,
-                  watch)
+                  watch, keep)
     stop = (lambda step: run.trained() >= seconds) if seconds is not None else None
     run.G.train(), run.D.train()
     return train.fit(run.step, run.n_steps, log_every=log_every, desc=desc or recipe.label(), history=run.history,
@@ -445,8 +479,9 @@ class _GanRun:
     step function ``train.fit`` calls (D's steps, the lens's, G's, then the averages and schedules)."""
 
     def __init__(self, nets, real, recipe: Recipe, seed: int, steps: int | None, seconds: float | None,
-                 fns: Losses, evaluate: Callable | None, evals: int, watch: torch.Tensor | None):
-        self.nets, self.real, self.recipe, self.fns = nets, real, recipe, fns
+                 fns: Losses, evaluate: Callable | None, evals: int, watch: torch.Tensor | None,
+                 keep: "Trajectory | None" = None):
+        self.nets, self.real, self.recipe, self.fns, self.keep = nets, real, recipe, fns, keep
         self.G, self.D = nets["G"], nets["D"]
         self.lens = nets["L"] if "L" in nets else None
         self.seconds, self.evaluate, self.evals, self.watch = seconds, evaluate, evals, watch
@@ -540,23 +575,126 @@ class _GanRun:
         if self.lens is not None:
             logs.update(self.lens_logs(x, fake_out, lam))
         logs.update(loss_g=self.g_step(fake), seconds=self.trained())
+        if self.keep is not None and step + 1 in self.keep.index:
+            self.keep.capture(step + 1, self.nets, self.trained())
         if self.eval_due(step):
             self.evaluate_now(step, lam > 0)
         return logs
 
 
-def train_or_load_gan(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, steps: int | None = None,
-                      settings: Mapping | None = None, **kwargs) -> tuple[nn.ModuleDict, train.History]:
-    """``build`` then ``train_gan``, through ``train.train_or_load``: loaded if this recipe, seed, number
-    of steps and ``settings`` (what else changes the result: the data, the evaluation) were trained
-    before; else trained, snapshotted every few minutes and saved. Returns (nets, History)."""
+# A trained model is kept with copies of its networks at CURVE_POINTS steps evenly spaced over the run:
+# every training curve is drawn from them afterwards, so one checkpoint serves every notebook, deck and
+# benchmark that trains the same recipe, seed, steps and data, whatever each one plots.
+CURVE_POINTS = 10
+
+
+def trajectory_steps(steps: int, points: int = CURVE_POINTS) -> list[int]:
+    """The steps (1-based counts of steps done) at which a run of ``steps`` keeps its networks:
+    round(i x steps / points) for i = 1..points, the last one the run's end (fewer when steps < points)."""
+    if steps < 1 or points < 1:
+        raise ValueError(f"steps and points must be >= 1, got {steps} and {points}")
+    return sorted({max(1, round(i * steps / points)) for i in range(1, points + 1)})
+
+
+class Trajectory(nn.Module):
+    """Copies of a run's networks at ``trajectory_steps(steps, points)`` (``at``), and the training
+    seconds at each (``seconds`` ``(len(at),)``). A module, so the checkpoint and the resumable
+    snapshots keep it with the run. ``train_gan(..., keep=trajectory)`` fills it."""
+
+    def __init__(self, nets: nn.ModuleDict, steps: int, points: int = CURVE_POINTS):
+        super().__init__()
+        self.at = trajectory_steps(steps, points)
+        self.index = {step: i for i, step in enumerate(self.at)}
+        self.nets = nn.ModuleList(copy.deepcopy(nets) for _ in self.at)  # modes as built: as during training
+        self.register_buffer("seconds", torch.zeros(len(self.at), dtype=torch.float64))
+
+    @torch.no_grad()
+    def capture(self, step: int, nets: nn.ModuleDict, seconds: float) -> None:
+        """Keep ``nets`` as they are after ``step`` steps."""
+        i = self.index[step]
+        self.nets[i].load_state_dict(nets.state_dict())
+        self.seconds[i] = seconds
+
+    def every(self, evals: int) -> list[int]:
+        """Indices of ``evals`` kept points, evenly spaced and ending at the run's end (all of them when
+        the run kept fewer, as a run shorter than ``points`` steps does)."""
+        evals = min(evals, len(self.at))
+        if evals < 1 or len(self.at) % evals:
+            raise ValueError(f"evals={evals} must divide the {len(self.at)} points this run keeps: pick one of "
+                             f"{[d for d in range(1, len(self.at) + 1) if len(self.at) % d == 0]}, or train with "
+                             "points= a multiple of it")
+        stride = len(self.at) // evals
+        return list(range(stride - 1, len(self.at), stride))
+
+    def evaluate(self, evaluate: Callable, evals: int) -> dict:
+        """``evaluate(nets)`` at ``evals`` kept points, with the modes of ``train_gan``'s evaluations (G in
+        eval mode, the rest as trained; autograd off). Returns {"steps": [...], "scores": {name: [...]}}."""
+        steps, scores = [], {}
+        for i in self.every(evals):
+            point = self.nets[i]
+            point["G"].eval()
+            with torch.no_grad():
+                for name, value in dict(evaluate(point)).items():
+                    scores.setdefault(name, []).append(float(value))
+            point["G"].train()
+            steps.append(self.at[i])
+        return {"steps": steps, "scores": scores}
+
+
+def _weights_digest(nets: nn.ModuleDict) -> str:
+    """A short hash of the trained weights: a cached curve belongs to these weights and no others."""
+    h = hashlib.sha256()
+    for name, value in nets.state_dict().items():
+        h.update(name.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def train_or_load_gan(name: str, recipe: Recipe, real: Callable, seed: int, device="cpu", *, data,
+                      steps: int | None = None, settings: Mapping | None = None, evaluate: Callable | None = None,
+                      evals: int = CURVE_POINTS, points: int = CURVE_POINTS, watch: torch.Tensor | None = None,
+                      losses: Losses | None = None, desc: str | None = None, log_every: int = 25,
+                      progress: bool | None = None) -> tuple[nn.ModuleDict, train.History]:
+    """``build`` then ``train_gan``, through ``train.train_or_load``, with one cache for every caller.
+
+    The model is keyed by what determines its weights: the recipe's values (not its name or
+    description), ``seed``, ``steps`` (default ``recipe.steps``), ``data`` (what ``real`` draws from,
+    e.g. "mnist" or {"mixture": "grid", "sigma": 0.05}) and ``points`` (how many copies of the networks
+    the run keeps, ``Trajectory``). Any notebook, deck or benchmark asking for the same key loads the
+    checkpoint (or ``COURSE_PRETRAINED``'s) instead of training again. ``losses`` (the student's checked
+    functions) are not in the key: they compute what the library's do.
+
+    The curve: ``evaluate(nets)`` (a dict of numbers, as in ``train_gan``) at ``evals`` of the kept
+    points (``evals`` divides ``points``), computed from the copies after training and cached apart
+    under ``name`` with the key, a digest of the weights and ``settings`` (what else the evaluation
+    depends on: its sample size, its data). Logged into the returned History at those steps with
+    ``at_seconds``, as a ``train_gan`` evaluation would be. ``watch`` (a lens's run): nets["views"]
+    (``tempered.Views``) holds L(watch) at the same steps while the lens's weight is above 0, else
+    watch. Returns (nets, History)."""
     steps = steps if steps is not None else recipe.steps
     nets = build(recipe, seed, device)
-    if kwargs.get("watch") is not None:
-        nets["views"] = tempered.Views(kwargs.get("evals", 8), kwargs["watch"]).to(device)
-    all_settings = {"recipe": recipe.settings(), "seed": seed, "steps": steps, **(settings or {})}
-    history = train.train_or_load(name, nets, lambda: train_gan(nets, real, recipe, seed, steps=steps, **kwargs),
-                                  all_settings)
+    keep = Trajectory(nets, steps, points)
+    key = {"recipe": recipe.settings(), "seed": seed, "steps": steps, "data": data, "points": points}
+    history = train.train_or_load(f"gan_{recipe.nets}", nn.ModuleDict({"nets": nets, "trajectory": keep}),
+                                  lambda: train_gan(nets, real, recipe, seed, steps=steps, losses=losses, keep=keep,
+                                                    desc=desc, log_every=log_every, progress=progress), key)
+    chosen = keep.every(evals)
+    if evaluate is not None:
+        curve = train.compute_or_load(f"{name}_curve", lambda: keep.evaluate(evaluate, evals),
+                                      {**key, "weights": _weights_digest(nets), "evals": evals, **(settings or {})})
+        for j, (step, i) in enumerate(zip(curve["steps"], chosen)):
+            history.log(step, **{k: v[j] for k, v in curve["scores"].items()}, at_seconds=keep.seconds[i].item())
+    if watch is not None:
+        if not recipe.lens:
+            raise ValueError("watch= shows what a lens does to images: give it with a recipe that has a lens")
+        K = max(1, round(recipe.k_share * steps))  # as train_gan computes it
+        views = tempered.Views(len(chosen), watch).to(device)
+        with torch.no_grad():
+            for j, i in enumerate(chosen):
+                # train_gan's evaluation after step t (0-based) shows L(x) while lambda(t) > 0
+                on = tempered.lambda_schedule(keep.at[i] - 1, K) > 0
+                views.lensed[j] = keep.nets[i]["L"](watch) if on else watch
+        nets["views"] = views
     return nets, history
 
 

@@ -694,8 +694,9 @@ print(f"pixel-shuffled images vs test: {yardstick.describe(yardstick.score(shuff
 # The networks of section 3 on real images, trained by the engine with your loss functions:
 # recipe `mnist-dcgan-r1` (`GAN_RECIPE`) for its number of steps, sampling from a moving average
 # of G's weights (Yazıcı et al. 2019): the weights circle around a good solution (notebook 05
-# shows why), their average sits closer to it. Eight times the engine calls `adversarial.yardstick_curve` (the
-# kernel distance of `adversarial.CURVE_SAMPLES` samples); at the end the yardstick scores 10,000. Deck 04
+# shows why), their average sits closer to it. The run keeps its networks at eight steps, and
+# `adversarial.yardstick_curve` scores each (the kernel distance of `adversarial.CURVE_SAMPLES` samples); at
+# the end the yardstick scores 10,000. Deck 04
 # draws this same model (`adversarial.course_dcgan`): whichever runs first trains it.
 #
 # Why this recipe? The DCGAN paper's sizes suit a GPU. On a CPU, half the width and batch with
@@ -707,7 +708,7 @@ dcgan = adversarial.for_mode(GAN_RECIPE, GAN_OVERRIDES, cfg.fast)
 your_losses = adversarial.Losses(d_loss=discriminator_loss, g_loss=generator_loss_nonsaturating)
 real_batch = adversarial.real_batches(x_train)  # real_batch(n, g): n training images drawn with the generator g
 nets, gan_history = adversarial.course_dcgan(x_train, yardstick, cfg.device, fast=cfg.fast, recipe=dcgan,
-                                             losses=your_losses, seed=SEED, tag=tag)
+                                             losses=your_losses, seed=SEED, data=DATASET)
 G_ema = adversarial.sampler(nets).eval()
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
@@ -751,7 +752,7 @@ bad_steps = cfg.scale(full=1000, fast=30)
 frozen = dcgan.with_(steps=bad_steps, freeze_d_after=bad_steps // 2)
 bad_reports = []
 for s in seeds:
-    bad_nets, h = adversarial.train_or_load_gan("04_dcgan_frozen_d" + tag, frozen, real_batch, s, cfg.device,
+    bad_nets, h = adversarial.train_or_load_gan("04_dcgan_frozen_d", frozen, real_batch, s, cfg.device, data=DATASET,
                                                 losses=your_losses, desc=f"D frozen halfway, seed {s}")
     adversarial.sampler(bad_nets).eval()
     bad_samples = adversarial.generate(bad_nets, score_z)

@@ -468,8 +468,8 @@ assert r1_term(D_check, torch.randn(3, 2, dtype=torch.float64), 1.0).requires_gr
 
 # %% [markdown]
 # The course's engine, `adversarial.train_gan`, runs notebook 04's loop with **your** `r1_term`
-# added to D's loss. A few times per run it scores the generator and measures the discriminator's
-# slope at the data, $\mathbb{E}\lVert\nabla_x D(x)\rVert$ on 256 fixed real points: the $|\psi|$
+# added to D's loss. The run keeps its networks at a few steps; at each we score the generator and measure
+# the discriminator's slope at the data, $\mathbb{E}\lVert\nabla_x D(x)\rVert$ on 256 fixed real points: the $|\psi|$
 # of the Dirac-GAN. Each setting runs with $\gamma = 0$ and with R1, on several seeds, all else equal.
 #
 # - **Grid of 25**: recipe `toy-r1` (notebook 04's "GAN + R1", shorter), scored with the mode
@@ -487,12 +487,13 @@ def slope(D, x):
     return grad.flatten(1).norm(dim=1).mean().item()
 
 
-def run_pair(task, recipe, seed, real, evaluate, evals=6, **also_saved):
-    """Train recipe's G and D on `task` with your r1_term (or reload them); returns (nets, History).
-    also_saved: settings that change the result without being part of the recipe (the evaluation)."""
-    return adversarial.train_or_load_gan(f"05_r1_{task}", recipe, real, seed, cfg.device, evaluate=evaluate,
-                                         evals=evals, losses=adversarial.Losses(r1_term=r1_term), settings=also_saved,
-                                         desc=f"{task}, gamma {recipe.gamma:g}, seed {seed}")
+def run_pair(task, recipe, seed, real, evaluate, evals, points, data, **also_saved):
+    """Train recipe's G and D on `data` with your r1_term (or reload them: any notebook that trained the same
+    recipe, seed and data did it); returns (nets, History). evals: curve points, of the points copies kept.
+    also_saved: what else the evaluation depends on (its sample size)."""
+    return adversarial.train_or_load_gan(f"05_r1_{task}", recipe, real, seed, cfg.device, data=data, evaluate=evaluate,
+                                         evals=evals, points=points, losses=adversarial.Losses(r1_term=r1_term),
+                                         settings=also_saved, desc=f"{task}, gamma {recipe.gamma:g}, seed {seed}")
 
 
 # %% [markdown]
@@ -519,7 +520,8 @@ grid_nets, grid_runs = {}, {}
 for gamma, recipe in grid_recipes.items():
     print(f"gamma = {gamma:g}: {recipe.label()}")
     for s in seeds:
-        grid_nets[(gamma, s)], grid_runs[(gamma, s)] = run_pair("grid", recipe, s, grid_real, grid_scores,
+        grid_nets[(gamma, s)], grid_runs[(gamma, s)] = run_pair("grid", recipe, s, grid_real, grid_scores, evals=6,
+                                                                points=6, data={"mixture": "grid", "sigma": 0.05},
                                                                 eval_points=2500)
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
@@ -591,6 +593,7 @@ for gamma, recipe in mnist_recipes.items():
     print(f"gamma = {gamma:g}: {recipe.label()}")
     for s in seeds:
         mnist_nets[(gamma, s)], mnist_runs[(gamma, s)] = run_pair("mnist", recipe, s, mnist_real, mnist_scores, evals=5,
+                                                                  points=adversarial.CURVE_POINTS, data="mnist",
                                                                   n_curve=n_curve)
         adversarial.sampler(mnist_nets[(gamma, s)]).eval()
         mnist_final[(gamma, s)] = yardstick.score(adversarial.generate(mnist_nets[(gamma, s)], score_z))

@@ -531,9 +531,11 @@ losses = adversarial.Losses(gradient_penalty=gradient_penalty)  # yours, for eve
 tasks = {}  # task name -> how to draw real samples, score a generator, and what else the scores depend on
 
 
-def run(task, method, seed, recipe, evals):
-    """`recipe` on `task` from `seed` by the engine (or reloaded): (nets, History). Each evaluation logs the task's
-    scores and "curve": the critic's W1 estimate, or D's loss, on a held-out batch fixed per seed."""
+def run(task, method, seed, recipe, evals, points):
+    """`recipe` on `task` from `seed` by the engine (or reloaded: any notebook that trained the same recipe, seed
+    and data did it): (nets, History). Each of `evals` points of the curve (of the `points` copies of the
+    networks the run keeps) logs the task's scores and "curve": the critic's W1 estimate, or D's loss, on a
+    held-out batch fixed per seed."""
     real = tasks[task]["real"]
     held_real = real(512, torch.Generator().manual_seed(10_000 + seed))
     held_z = torch.randn(512, recipe.latent, generator=torch.Generator().manual_seed(20_000 + seed)).to(cfg.device)
@@ -544,9 +546,9 @@ def run(task, method, seed, recipe, evals):
         curve = (r.mean() - f.mean()).item() if recipe.objective == "wgan" else gan.discriminator_loss(r, f).item()
         return {"curve": curve, **tasks[task]["evaluate"](nets)}
 
-    return adversarial.train_or_load_gan(f"06_{task}_{method}", recipe, real, seed, cfg.device, evaluate=evaluate,
-                                         evals=evals, losses=losses,
-                                         settings={"task": task, "evals": evals, **tasks[task]["settings"]},
+    return adversarial.train_or_load_gan(f"06_{task}_{method}", recipe, real, seed, cfg.device,
+                                         data=tasks[task]["data"], evaluate=evaluate, evals=evals, points=points,
+                                         settings=tasks[task]["settings"], losses=losses,
                                          desc=f"{task}, {method}, seed {seed}")
 
 
@@ -572,7 +574,7 @@ grid = toys.grid(25, sigma=0.05)
 toy_z = torch.randn(2500, 2, generator=torch.Generator().manual_seed(10_000)).to(cfg.device)
 for name, mixture in (("ring", ring), ("grid", grid)):
     tasks[name] = dict(real=lambda n, g, m=mixture: m.sample(n, g).to(cfg.device), evaluate=toy_scores(mixture, toy_z),
-                       settings={"mixture": name, "sigma": 0.05, "eval_points": len(toy_z)})
+                       data={"mixture": name, "sigma": 0.05}, settings={"eval_points": len(toy_z)})
 toy_recipes = {
     "gan": adversarial.recipe("toy-r1").with_(penalty="none", gamma=0.0),
     "gan-r1": adversarial.recipe("toy-r1"),
@@ -587,7 +589,7 @@ for task, task_steps in (("ring", cfg.scale(full=RING_STEPS, fast=100)),
         recipe = toy_recipes[method].with_(steps=task_steps)
         print(f"{task}, {method}: {recipe.label()}")
         for s in seeds:
-            toy_nets[(task, method, s)], toy_runs[(task, method, s)] = run(task, method, s, recipe, evals=6)
+            toy_nets[(task, method, s)], toy_runs[(task, method, s)] = run(task, method, s, recipe, evals=6, points=6)
 
 
 def toy_table(task):  # mean ± sd over seeds of modes and high-quality share at the end, and seconds per run
@@ -652,12 +654,14 @@ def mnist_scores(nets):
     return {"kernel": point["kernel"], "entropy": point["entropy"], "digits": point["classes_present"]}
 
 
-tasks["mnist"] = dict(real=adversarial.real_batches(x_train), evaluate=mnist_scores, settings={"n_curve": n_curve})
+tasks["mnist"] = dict(real=adversarial.real_batches(x_train), evaluate=mnist_scores, data="mnist",
+                      settings={"n_curve": n_curve})
 mnist_nets, mnist_runs, mnist_final = {}, {}, {}
 for method, recipe in mnist_recipes.items():
     print(f"{method}: {recipe.label()}")
     for s in seeds:
-        mnist_nets[(method, s)], mnist_runs[(method, s)] = run("mnist", method, s, recipe, evals=8)
+        mnist_nets[(method, s)], mnist_runs[(method, s)] = run("mnist", method, s, recipe, evals=10,
+                                                               points=adversarial.CURVE_POINTS)
         adversarial.sampler(mnist_nets[(method, s)]).eval()
         mnist_final[(method, s)] = yardstick.score(adversarial.generate(mnist_nets[(method, s)], score_z))
 
@@ -826,8 +830,8 @@ record_file = results.record(
 #
 # ## Going further
 #
-# - `benchmarks/gan_toys.py --only wgan-gp-fast-ema wgan-clip wgan-gp` runs longer toy recipes (and
-#   the released toy script's $\lambda = 0.1$), `benchmarks/gan_mnist.py` the full-width WGAN-GP, and
+# - `benchmarks/gan_toys.py` runs longer toy recipes (`toy-wgan-gp`, `toy-wgan-clip`, and the released
+#   toy script's $\lambda = 0.1$), `benchmarks/gan_mnist.py` the full-width WGAN-GP, and
 #   `--stacked` stacked MNIST (1,000 modes; Metz et al. 2017); tables in `benchmarks/RESULTS.md`.
 # - Spectral normalisation (Miyato et al. 2018) enforces the Lipschitz bound layer by layer, with
 #   neither penalty nor clipping.

@@ -61,7 +61,7 @@ TOY_STEPS = 1000
 # Section 3, MNIST: the registered recipes of the GAN and the tempered GAN (course_utils/adversarial.py:
 # 1,500 generator steps, the lens's weight lambda reaching 0 at step K = k_share x steps) and the
 # fields this run changes in both, e.g. {"steps": 3000} or {"k_share": 0.25} (it applies to the GAN too,
-# where the lens is off); evaluations per run.
+# where the lens is off); points of each curve (a divisor of the 10 copies of the networks a run keeps).
 MNIST_RECIPES = {"gan": "mnist-gan-half", "tempered": "mnist-tempered-half"}
 MNIST_OVERRIDES = {}
 EVALS = 10
@@ -331,7 +331,7 @@ recipes = {kind: adversarial.for_mode(name, MNIST_OVERRIDES, cfg.fast) for kind,
 steps = recipes["tempered"].steps
 recipes = {kind: r.with_(steps=steps) for kind, r in recipes.items()}  # both at the tempered GAN's steps
 K = max(1, round(recipes["tempered"].k_share * steps))  # as the engine computes it from the recipe's k_share
-evals = cfg.scale(full=EVALS, fast=4)
+evals = EVALS  # FAST too: its 40 steps keep a copy every 4, and K = 20 is one of them
 watch = x_train[torch.randint(len(x_train), (8,), generator=torch.Generator().manual_seed(5)).to(cfg.device)]
 losses = engine_losses  # your lens_loss trains the lens
 for kind, recipe in recipes.items():
@@ -339,11 +339,13 @@ for kind, recipe in recipes.items():
 
 
 def run(kind, seed):
-    """Train `kind`'s recipe from `seed` with the engine (or reload it); returns (nets, History).
-    The tempered run starts from its plain twin's G and D and sees the same batches."""
-    return adversarial.train_or_load_gan(f"07_{kind}", recipes[kind], real, seed, cfg.device, evaluate=mnist_scores,
-                                         evals=evals, watch=watch if kind == "tempered" else None, losses=losses,
-                                         settings={"n_curve": n_curve}, desc=f"{kind}, seed {seed}")
+    """Train `kind`'s recipe from `seed` with the engine (or reload it: notebook 05 trained the GAN's first
+    seeds); returns (nets, History). The tempered run starts from its plain twin's G and D and sees the same
+    batches."""
+    return adversarial.train_or_load_gan(f"07_{kind}", recipes[kind], real, seed, cfg.device, data="mnist",
+                                         evaluate=mnist_scores, evals=evals, losses=losses,
+                                         settings={"n_curve": n_curve}, watch=watch if kind == "tempered" else None,
+                                         desc=f"{kind}, seed {seed}")
 
 
 nets, runs, final = {}, {}, {}
@@ -487,7 +489,7 @@ print(f"tempered minus plain, same seed, final distance / floor: {', '.join(f'{d
 # - *Steadier?* Mixed: the seeds ended closer together, but the distance went up between
 #   evaluations more often.
 # - *At what cost?* About twice the time per step while the lens trains, a third to a half more per
-#   run. At equal time, full width, 15 minutes each (`benchmarks/gan_mnist.py --only ns-lens ns-w64`,
+#   run. At equal time, full width, 15 minutes each (`benchmarks/gan_mnist.py`, record `tempered_mnist`,
 #   seed 0) the plain GAN was ahead: 26.2 against 35.6 times the floor.
 #
 # So, honestly: over the same number of steps the lens bought a better, more repeatable end point,
@@ -587,8 +589,8 @@ record_file = results.record(
 # %% [markdown]
 # ## Going further
 #
-# - `python benchmarks/gan_mnist.py --only ns-lens ns-w64 --seconds 900` trains the full-width
-#   tempered and plain GANs for 15 minutes each.
+# - `python benchmarks/gan_mnist.py --only mnist-tempered "mnist-dcgan-w64 (ema=0.0)" --seconds 900` trains
+#   the full-width tempered and plain GANs for 15 minutes each.
 # - Put the lens in front of WGAN-GP's critic: add `recipes["wgan-gp-lens"] =
 #   adversarial.recipe("mnist-wgan-gp").with_(width=WIDTH, batch=BATCH, lens=True, steps=400)`
 #   and train it with `run("wgan-gp-lens", SEED)` (the paper reports gains there too), or try a

@@ -89,9 +89,10 @@ recipes = {kind: adversarial.for_mode(name, GAN_OVERRIDES.get(kind), cfg.fast) f
 gan_nets, seconds = {}, {}
 for kind, recipe in recipes.items():
     print(f"{kind}: {recipe.label()}")
-    for s in seeds:
+    for s in seeds:  # loaded, not trained again, where notebooks 05-07 trained them under the same COURSE_OUTPUT
         gan_nets[(kind, s)], history = adversarial.train_or_load_gan(
-            f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), s, cfg.device, desc=f"{kind}, seed {s}")
+            f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), s, cfg.device, data="mnist",
+            desc=f"{kind}, seed {s}")
         adversarial.sampler(gan_nets[(kind, s)]).eval()
         seconds[(kind, s)] = history.seconds
 
@@ -495,9 +496,10 @@ def _record(record, key, fmt="g"):  # a value of the course's recorded runs (ben
 
 
 print("mode dropping where modes can be counted (the course's records):")
-toys_ = "fast-no-r1", "r1-fast"
+toys_ = [adversarial.recipe("toy-r1").with_(steps=20000, **changes).label() for changes in
+         (dict(penalty="none", gamma=0.0), {})]  # the rows of benchmarks/gan_toys.py, named by their recipes
 print("  25-Gaussian grid, 20,000 steps, 3 seeds (gan_toys): modes without R1 {}, with R1 {} of 25".format(
-    *(_record("gan_toys", f"{k}, 20,000 steps: modes (mean of 3 seeds)") for k in toys_)))
+    *(_record("gan_toys", f"{k} on the grid, 20,000 steps: modes (mean of 3 seeds)") for k in toys_)))
 stacked = [("stacked_mnist_dcgan_20min", "mnist-dcgan", 0), ("stacked_mnist_r1_20min", "mnist-dcgan-r1", 0),
            ("stacked_mnist_r1_20min_seeds_1_2", "mnist-dcgan-r1", 1),
            ("stacked_mnist_r1_20min_seeds_1_2", "mnist-dcgan-r1", 2), ("stacked_mnist_20min", "mnist-wgan-gp", 0),

@@ -192,7 +192,7 @@ def lens_views(cfg):
     watch = x_train[:8]
     recipe = adversarial.recipe("mnist-tempered-half").with_(k_share=250 / 300, steps=300)  # the lens early on
     nets, _ = adversarial.train_or_load_gan("slides_tempered", recipe, adversarial.real_batches(x_train), 0, cfg.device,
-                                            evals=3, watch=watch, desc="lens (slides)")
+                                            data="mnist", evals=3, points=3, watch=watch, desc="lens (slides)")
     rows = {0: watch.cpu(), 100: nets["views"].lensed[0].cpu(), 200: nets["views"].lensed[1].cpu()}
     fig, ax = plots.samples_over_training(rows, title="x (step 0), then L(x) at steps 100 and 200 (K = 250)")
     return fig
@@ -259,7 +259,7 @@ def course_samples(cfg):
     z = adversarial.noise(16, 64, seed=0, device=cfg.device)
     for kind, recipe in recipes.items():
         nets, history = adversarial.train_or_load_gan(f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), 0,
-                                                      cfg.device, desc=f"{kind} (slides)")
+                                                      cfg.device, data="mnist", desc=f"{kind} (slides)")
         adversarial.sampler(nets).eval()
         images = adversarial.generate(nets, z).cpu()
         rows.append((f"{kind}, {recipe.steps:,} steps ({history.seconds:.0f} s of training), seed 0", images))

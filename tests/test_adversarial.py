@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from course_utils import adversarial, gan, tempered, toys
+from course_utils import adversarial, gan, tempered, toys, train
 
 GRID = toys.grid(25, sigma=0.05)
 
@@ -192,30 +192,137 @@ def test_train_or_load_reloads_and_resumes_bit_identical(tmp_path, monkeypatch, 
     monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "clean"))
     r = small("mnist-dcgan").with_(lr_end=0.0, penalty="r1", gamma=1.0, lazy=2)
     evaluate = lambda nets: {"mean": float(adversarial.sampler(nets)(torch.zeros(2, r.latent)).mean())}  # noqa: E731
-    clean, clean_history = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
-                                                         progress=False)
-    again, _ = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4, progress=False)
-    assert "Loaded t-" in capsys.readouterr().out
+    run = dict(steps=12, evaluate=evaluate, evals=4, points=4, data="tiny", progress=False)
+    clean, clean_history = adversarial.train_or_load_gan("t", r, images, 4, **run)
+    again, _ = adversarial.train_or_load_gan("t", r, images, 4, **run)
+    assert "Loaded gan_" in capsys.readouterr().out
     assert all(torch.equal(p, q) for p, q in zip(clean.state_dict().values(), again.state_dict().values()))
 
     monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path / "stopped"))
     monkeypatch.setenv("COURSE_SNAPSHOT_SECONDS", "0")
-    stop = {"at": 2}
+    calls = {"n": 0}
 
-    def stopping(nets):
-        stop["at"] -= 1
-        if stop["at"] == 0:
+    def stopping(n, g):  # the stop button, in the middle of step 7
+        calls["n"] += 1
+        if calls["n"] == 8:
             raise KeyboardInterrupt
-        return evaluate(nets)
+        return images(n, g)
 
     with pytest.raises(KeyboardInterrupt):
-        adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=stopping, evals=4, progress=False)
-    nets, history = adversarial.train_or_load_gan("t", r, images, 4, steps=12, evaluate=evaluate, evals=4,
-                                                  progress=False)
+        adversarial.train_or_load_gan("t", r, stopping, 4, **run)
+    nets, history = adversarial.train_or_load_gan("t", r, images, 4, **run)
     assert "Resumed from the snapshot" in capsys.readouterr().out
     for (k, p), q in zip(clean.state_dict().items(), nets.state_dict().values()):
         assert torch.equal(p, q), k  # G, D, G's average and batch-norm buffers
     assert history.values["mean"] == clean_history.values["mean"]
+
+
+def test_one_checkpoint_per_model_for_every_caller_with_its_own_curve(isolated_env, capsys):
+    """Issue 37: two notebooks asking for the same recipe, seed, steps and data train it once, each
+    with its own curve; the curve drawn from the kept copies equals the one train_gan measures
+    while training (same weights, same modes); a renamed or re-described recipe keeps its model;
+    other data or another seed trains anew."""
+    r = small("mnist-dcgan").with_(lr=1e-3)
+    z = torch.randn(8, r.latent, generator=torch.Generator().manual_seed(1))
+    mean = lambda nets: {"mean": adversarial.generate(nets, z).mean().item()}  # noqa: E731
+    d_out = lambda nets: {"d": nets["D"](adversarial.generate(nets, z)).mean().item()}  # noqa: E731
+    first, h1 = adversarial.train_or_load_gan("05_x", r, images, 0, steps=10, data="tiny", evaluate=mean, evals=5,
+                                              progress=False)
+    assert "Trained in" in capsys.readouterr().out
+    renamed = r.with_(name="another-name", description="the same values, described otherwise")
+    second, h2 = adversarial.train_or_load_gan("07_y", renamed, images, 0, steps=10, data="tiny", evaluate=d_out,
+                                               evals=10, progress=False)
+    out = capsys.readouterr().out
+    assert "Loaded gan_" in out and "Trained in" not in out
+    assert all(torch.equal(p, q) for p, q in zip(first.state_dict().values(), second.state_dict().values()))
+    assert h1.steps["mean"] == [2, 4, 6, 8, 10] and h2.steps["d"] == list(range(1, 11))
+    assert h2.values["loss_d"] == h1.values["loss_d"] and len(h2["at_seconds"]) == 10
+
+    live = adversarial.build(r, 0)  # the same run with train_gan's evaluations during training
+    during = adversarial.train_gan(live, images, r, 0, steps=10, evaluate=lambda n: {**mean(n), **d_out(n)}, evals=10,
+                                   progress=False)
+    assert during.values["d"] == h2.values["d"] and during.values["mean"][1::2] == h1.values["mean"]
+    assert all(torch.equal(p, q) for p, q in zip(live.state_dict().values(), first.state_dict().values()))
+
+    adversarial.train_or_load_gan("05_x", r, images, 0, steps=10, data="other", progress=False)
+    adversarial.train_or_load_gan("05_x", r, images, 1, steps=10, data="tiny", progress=False)
+    assert capsys.readouterr().out.count("Trained in") == 2
+    with pytest.raises(ValueError, match="must divide the 10 points"):
+        adversarial.train_or_load_gan("05_x", r, images, 0, steps=10, data="tiny", evaluate=mean, evals=4)
+
+
+def test_a_class_loads_a_shared_gan_from_course_pretrained_under_any_notebook(isolated_env, monkeypatch, capsys):
+    """The instructor's run of one notebook, packed (tools/pack_pretrained.py), serves another notebook
+    that trains the same recipe, seed, steps and data: loaded, not trained; its own curve computed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    r = small("mnist-dcgan").with_(lr=1e-3)
+    mean = lambda nets: {"mean": adversarial.generate(nets, torch.zeros(4, r.latent)).mean().item()}  # noqa: E731
+    instructor = isolated_env / "instructor"
+    monkeypatch.setenv("COURSE_OUTPUT", str(instructor))
+    taught, _ = adversarial.train_or_load_gan("05_x", r, images, 0, steps=6, data="tiny", evaluate=mean, evals=2,
+                                              points=2, progress=False)
+    pretrained = isolated_env / "class-models"
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pack_pretrained.py"),
+                    str(instructor / "checkpoints"), str(pretrained)], check=True, capture_output=True)
+    monkeypatch.setenv("COURSE_OUTPUT", str(isolated_env / "student"))
+    monkeypatch.setenv("COURSE_PRETRAINED", str(pretrained))
+    capsys.readouterr()
+    nets, history = adversarial.train_or_load_gan("08_y", r, images, 0, steps=6, data="tiny", evaluate=mean, evals=1,
+                                                  points=2, progress=False)
+    out = capsys.readouterr().out
+    assert "from COURSE_PRETRAINED" in out and "Trained in" not in out and history.steps["mean"] == [6]
+    assert all(torch.equal(p, q) for p, q in zip(taught.state_dict().values(), nets.state_dict().values()))
+
+
+def test_a_curve_is_cached_apart_from_the_weights_and_belongs_to_them(isolated_env, capsys):
+    r = small("mnist-dcgan").with_(lr=1e-3)
+    calls = []
+    count = lambda nets: calls.append(1) or {"one": 1.0}  # noqa: E731
+    for n_curve in (100, 100, 200):  # the second call reads the cached curve, the third's evaluation differs
+        adversarial.train_or_load_gan("c", r, images, 0, steps=4, data="tiny", evaluate=count, evals=2, points=2,
+                                      settings={"n_curve": n_curve}, progress=False)
+    assert len(calls) == 4
+    key = {"recipe": r.settings(), "seed": 0, "steps": 4, "data": "tiny", "points": 2}
+    checkpoint = next((isolated_env / "outputs" / "checkpoints").glob("gan_dcgan-*.pt"))
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["settings"] == train._plain(key)  # what determines the weights, and nothing about any curve
+
+
+def test_a_lens_run_shows_its_views_from_the_kept_copies_as_during_training(isolated_env):
+    r = small("mnist-tempered").with_(k_share=0.5)
+    watch = images(3, torch.Generator().manual_seed(9))
+    nets, _ = adversarial.train_or_load_gan("v", r, images, 0, steps=8, data="tiny", watch=watch, evals=4, points=4,
+                                            progress=False)
+    live = adversarial.build(r, 0)
+    live["views"] = tempered.Views(4, watch)
+    adversarial.train_gan(live, images, r, 0, steps=8, watch=watch, evals=4, progress=False)
+    assert torch.equal(nets["views"].lensed, live["views"].lensed)
+    assert not torch.equal(nets["views"].lensed[0], watch) and torch.equal(nets["views"].lensed[3], watch)
+    with pytest.raises(ValueError, match="recipe that has a lens"):
+        adversarial.train_or_load_gan("v", small("mnist-dcgan"), images, 0, steps=4, data="tiny", watch=watch,
+                                      evals=2, points=2)
+
+
+def test_a_label_reads_back_as_the_recipe_it_names():
+    """Benchmarks name runs by Recipe.label on their command lines and in their records."""
+    for r in adversarial.RECIPES.values():
+        for variant in (r, r.with_(steps=7, lr_end=None), r.with_(betas=(0.0, 0.9), penalty="none", gamma=0.0)):
+            assert adversarial.from_label(variant.label()) == variant
+    for bad, message in (("toy-r1 (gamma=0.0", "closing parenthesis"), ("toy-r1 (gama=1)", "no field gama"),
+                         ("toy-r1 (1)", "without its field"), ("toy-r2", "no recipe 'toy-r2'"),
+                         ("toy-r1 (description='x')", "no field description")):
+        with pytest.raises(ValueError, match=message):
+            adversarial.from_label(bad)
+
+
+def test_trajectory_steps_end_at_the_run_and_are_evenly_spread():
+    assert adversarial.trajectory_steps(1500) == list(range(150, 1501, 150))
+    assert adversarial.trajectory_steps(20000, 8) == list(range(2500, 20001, 2500))
+    assert adversarial.trajectory_steps(3, 10) == [1, 2, 3]
+    assert adversarial.trajectory_steps(16)[-1] == 16 and len(adversarial.trajectory_steps(16)) == 10
 
 
 # --- the critic-only trainer (notebook 06's probes) ---
@@ -347,19 +454,17 @@ class _StubYardstick:
 
 
 def test_course_dcgan_is_trained_once_for_the_notebook_and_the_deck(isolated_env, capsys):
-    from course_utils import train
     x = torch.rand(64, 1, 28, 28)
     tiny = adversarial.for_mode("mnist-dcgan-r1", fast=True).with_(steps=4, width=8, batch=8)
     nets, history = adversarial.course_dcgan(x, _StubYardstick(), fast=True, recipe=tiny)
     assert "Trained in" in capsys.readouterr().out and len(history["kernel"]) == 4  # evals=8 capped by 4 steps
     again, history2 = adversarial.course_dcgan(x, _StubYardstick(), fast=True, recipe=tiny)
-    assert "Loaded 04_dcgan-" in capsys.readouterr().out and list(history2["kernel"]) == list(history["kernel"])
+    out = capsys.readouterr().out
+    assert "Loaded gan_dcgan-" in out and "Loaded 04_dcgan_curve-" in out
+    assert list(history2["kernel"]) == list(history["kernel"])
     assert all(torch.equal(p, q) for p, q in zip(nets.state_dict().values(), again.state_dict().values()))
-    # the key notebook 04 used before the call moved into the library, so earlier checkpoints still load
-    expected = train.checkpoint_path("04_dcgan", nets, {"recipe": tiny.settings(), "seed": 0, "steps": 4,
-                                                        "n_curve": adversarial.FAST_CURVE_SAMPLES,
-                                                        "metric": "yardstick"})
-    assert expected.is_file()
+    fashion, _ = adversarial.course_dcgan(x, _StubYardstick(), fast=True, recipe=tiny, data="fashion")
+    assert "Trained in" in capsys.readouterr().out  # other data, another model
 
 
 def test_renaming_or_redescribing_a_recipe_keeps_its_checkpoint(tmp_path):

@@ -22,36 +22,45 @@ def _load(name):
 
 
 def test_toy_benchmark_rows_are_the_engines_runs_and_are_printed(isolated_env, capsys):
+    from course_utils import adversarial
     toys_bench = _load("gan_toys")
-    runs = toys_bench.run(["--fast", "--only", "r1-fast", "gan"])
+    runs = toys_bench.run(["--fast", "--only", "toy-r1 (steps=20000)", "toy-gan"])
     out = capsys.readouterr().out
-    assert [(r["recipe"], r["mixture"], r["seed"], r["steps"]) for r in runs] == [("r1-fast", "grid", 0, 50),
-                                                                                ("gan", "grid", 0, 50)]
+    names = ["toy-r1 (steps=50)", "toy-gan (steps=50)"]  # a row names the recipe that ran, changes included
+    assert [(r["recipe"], r["mixture"], r["seed"], r["steps"]) for r in runs] == [(n, "grid", 0, 50) for n in names]
     # a row is exactly what the engine gives for that recipe, seed and number of steps
-    scores, _, _ = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), toys_bench.RECIPES["r1-fast"][1], 0, 50)
+    scores, _, _ = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), adversarial.recipe("toy-r1"), 0, 50)
     assert {k: repr(runs[0][k]) for k in scores} == {k: repr(float(v)) for k, v in scores.items()}  # nan == nan
     for r in runs:
         row = f"| {r['recipe']} | 0 | 50 | {r['seconds']:.0f} | {r['modes']:.0f} | {100 * r['high_quality']:.1f} |"
         assert row in out
-    assert "| r1-fast | grid |" in out and not (isolated_env / "results").exists()  # smoke runs record nothing
+    assert "| toy-r1 (steps=50) | grid |" in out and not (isolated_env / "results").exists()  # nothing recorded
 
 
-def test_every_toy_recipe_names_a_mixture_and_a_registered_recipe():
+def test_benchmark_runs_are_registered_recipes_named_as_their_rows(capsys):
+    """No names of their own: every default run is a registered recipe (changed or not), its row names it
+    as Recipe.label does, and that label reads back to the same recipe (what --only takes)."""
     from course_utils import adversarial
-    toys_bench = _load("gan_toys")
-    for kind, recipe in toys_bench.RECIPES.values():
+    toys_bench, mnist_bench = _load("gan_toys"), _load("gan_mnist")
+    for kind, recipe in toys_bench.RUNS:
         assert kind in toys_bench.MIXTURES and recipe.name in adversarial.RECIPES and recipe.nets == "mlp"
-    # the benchmark measures exactly what the notebooks run
-    assert toys_bench.RECIPES["r1-fast"][1] == adversarial.recipe("toy-r1").with_(steps=20000)
-    assert toys_bench.RECIPES["wgan-gp-fast"][1] == adversarial.recipe("toy-wgan-gp")
+    for recipe in [r for _, r in toys_bench.RUNS] + mnist_bench.RUNS:
+        assert adversarial.from_label(recipe.label()) == recipe
+    labels = {r.label() for _, r in toys_bench.RUNS}
+    # the benchmark measures exactly what the notebooks run: their registered recipes are rows
+    assert {"toy-wgan-gp", "toy-wgan-clip", "toy-r1 (steps=20000)"} <= labels
+    with pytest.raises(SystemExit):
+        toys_bench.run(["--fast", "--only", "toy-r1 (gama=0.0)"])
+    assert "no field gama" in capsys.readouterr().err
 
 
 def test_mnist_benchmark_smoke(isolated_env, capsys):
     bench = _load("gan_mnist")
-    runs = bench.run(["--fast", "--only", "frozen-d", "wgan-gp", "ns-lens"])
+    asked = ["mnist-dcgan (ema=0.0, freeze_d_after=500)", "mnist-wgan-gp", "mnist-tempered"]
+    runs = bench.run(["--fast", "--only", *asked])
     out = capsys.readouterr().out
     assert "real-vs-real floor" in out
-    assert [(r["recipe"], r["seed"]) for r in runs] == [("frozen-d", 0), ("wgan-gp", 0), ("ns-lens", 0)]
+    assert [(r["recipe"], r["seed"]) for r in runs] == [(name, 0) for name in asked]
     for r in runs:  # seconds of training cannot beat the real-vs-real floor
         assert r["steps"] >= 1 and r["x_floor"] > 1.0 and f"real-vs-real floor {r['floor']:.2f}" in out
         assert f"| {r['recipe']} | 0 | {r['steps']} |" in out
@@ -59,14 +68,14 @@ def test_mnist_benchmark_smoke(isolated_env, capsys):
 
 def test_stacked_mnist_benchmark_smoke(isolated_env, capsys):
     bench = _load("gan_mnist")
-    gan, real = bench.run(["--fast", "--stacked", "--only", "wgan-gp"])
+    gan, real = bench.run(["--fast", "--stacked", "--only", "mnist-wgan-gp"])
     out = capsys.readouterr().out
-    assert (gan["recipe"], gan["seed"], real["recipe"]) == ("wgan-gp", 0, "real")
+    assert (gan["recipe"], gan["seed"], real["recipe"]) == ("mnist-wgan-gp", 0, "real")
     assert 1 <= gan["modes"] <= 1000 and 0.0 <= gan["kl"] <= 6.91  # KL <= log 1000
     # 2,000 real triples cover most of the 1,000 modes (1 - e^-2 = 86 % expected) and sit closer to
     # uniform than four seconds of a GAN
     assert real["modes"] > 700 and real["kl"] < gan["kl"]
-    assert f"| wgan-gp | 0 | {gan['steps']} |" in out
+    assert f"| mnist-wgan-gp | 0 | {gan['steps']} |" in out
     assert "| published: PacDCGAN2 (PacGAN Table 2) |" in out and not (isolated_env / "results").exists()
 
 
@@ -94,17 +103,20 @@ def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
 
 def test_toy_benchmark_runs_the_wasserstein_recipes(isolated_env, capsys):
     toys_bench = _load("gan_toys")
-    wasserstein = [name for name, (_, r) in toys_bench.RECIPES.items() if r.objective == "wgan"]
-    assert {"wgan-gp", "wgan-clip"} <= set(wasserstein)
+    wasserstein = [r.label() for _, r in toys_bench.RUNS if r.objective == "wgan"]
+    assert {"toy-wgan-gp", "toy-wgan-clip"} <= set(wasserstein)
     runs = toys_bench.run(["--fast", "--only", *wasserstein])
     out = capsys.readouterr().out
-    assert [(r["recipe"], r["steps"]) for r in runs] == [(name, 50) for name in wasserstein]
-    assert all(f"| {name} | 0 | 50 |" in out for name in wasserstein)
+    from course_utils import adversarial
+    names = [adversarial.from_label(w).with_(steps=50).label() for w in wasserstein]
+    assert [(r["recipe"], r["steps"]) for r in runs] == [(name, 50) for name in names]
+    assert all(f"| {name} | 0 | 50 |" in out for name in names)
 
 
 def test_toy_benchmark_curve_logs_evaluations(isolated_env):
+    from course_utils import adversarial
     toys_bench = _load("gan_toys")
-    _, recipe = toys_bench.RECIPES["r1-fast"]
+    recipe = adversarial.recipe("toy-r1").with_(steps=20000)
     scores, seconds, curve = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), recipe.with_(hidden=16, batch=32), 0,
                                                   20, evals=4)
     assert [c[0] for c in curve] == [5, 10, 15, 20] and seconds > 0
@@ -146,10 +158,10 @@ def test_peer_benchmark_smoke(isolated_env, capsys):
     with pytest.raises(SystemExit):
         peers.run(["--fast", "--only", "course:no-such-recipe"])
     # a recipe that decays its learning rates runs its steps (the decay's length), within the budget
-    (short,) = peers.run(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=3"])
+    (short,) = peers.run(["--fast", "--only", "course:mnist-dcgan (lr_end=0.0, steps=3)"])
     out = capsys.readouterr().out
     assert short["steps"] == 3 and "  3 steps in" in out and "warning" not in out
-    (long,) = peers.run(["--fast", "--only", "course:mnist-dcgan:lr_end=0.0,steps=100000"])
+    (long,) = peers.run(["--fast", "--only", "course:mnist-dcgan (lr_end=0.0, steps=100000)"])
     assert long["steps"] < 100000 and "the 1.5 s budget ended the run" in capsys.readouterr().out
 
 

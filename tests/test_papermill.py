@@ -5,6 +5,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 import benchmark
 
@@ -42,5 +43,8 @@ def test_gan_notebook_runs_on_fashion_mnist(isolated_env, monkeypatch):
     assert record["mode"] == "FAST"
     assert "Fashion-MNIST GAN: classifier-Fréchet / floor" in record["metrics"]
     assert not (isolated_env / "records" / "04_gan.json").exists()
-    checkpoints = {p.name.rsplit("-", 1)[0] for p in (isolated_env / "outputs" / "checkpoints").glob("*.pt")}
-    assert {"04_dcgan_fashion", "classifier_FashionMNIST-train"} <= checkpoints and "04_dcgan" not in checkpoints
+    folder = isolated_env / "outputs" / "checkpoints"
+    checkpoints = {p.name.rsplit("-", 1)[0] for p in folder.glob("*.pt")}
+    assert {"gan_dcgan", "04_dcgan_curve", "classifier_FashionMNIST-train"} <= checkpoints
+    gans = [torch.load(p, weights_only=True)["settings"] for p in folder.glob("gan_dcgan-*.pt")]
+    assert gans and {g["data"] for g in gans} == {"fashion"}  # not the MNIST models of the same recipes
