@@ -35,7 +35,7 @@
 # matrix; complex numbers.
 #
 # **Time and hardware**: sections 1-4 take seconds. Section 5 trains 12 small GANs: a full run
-# took 16 min on a 2-core server CPU (AMD EPYC). A GPU is used without code changes. FAST mode:
+# took 14 min on a 2-core server CPU (AMD EPYC). A GPU is used without code changes. FAST mode:
 # about 30 s; a second run reloads every trained model. A class sitting in FAST mode: about
 # 90 min (estimated as in notebook 00).
 #

@@ -38,8 +38,9 @@
 # **Prerequisites**: notebooks 04 (GAN losses and their saturation, the classifier-Fréchet distance),
 # 05 (the Dirac-GAN) and 06 (disjoint supports, WGAN-GP).
 #
-# **Time and hardware**: a full run took 13 min on a 2-core server CPU (AMD EPYC; the toy:
-# about a minute; 10 MNIST GANs with and without the lens: 11 min). A GPU is used without code
+# **Time and hardware**: a full run took 12 min on a 2-core server CPU (AMD EPYC; the toy:
+# about a minute; 10 MNIST GANs with and without the lens: 9 min of training), 10 min after
+# notebook 05 (3 of the GANs loaded). A GPU is used without code
 # changes. FAST mode: about a minute. A second run reloads every trained model.
 # A class sitting in FAST mode: about 78 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).

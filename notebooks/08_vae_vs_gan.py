@@ -33,11 +33,11 @@
 # **Prerequisites**: notebooks 03 (the VAE), 04 (GAN losses, the yardstick), 06 (WGAN-GP) and 07
 # (the tempered GAN's lens).
 #
-# **Time and hardware**: a full run took 27 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
-# of about a minute each, a short VAE (3 min), the four auto-encoders of section 3 (5.4 min) and
-# the VAE-GAN of section 4 (6.0 min). A GPU is used without code changes. FAST mode: about two
-# minutes. A second run reloads every trained model, as does a run after `benchmarks/aae_figure.py`
-# and `benchmarks/vae_gan.py` in the same `COURSE_OUTPUT`.
+# **Time and hardware**: a full run took 24 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
+# of a minute each (15 min when notebooks 05-07 trained them), a short VAE (3 min), four
+# auto-encoders (5.0 min), the VAE-GAN (5.1 min). A GPU is used without code changes. FAST mode:
+# about two minutes. A rerun reloads every trained model, as does a run after
+# `benchmarks/aae_figure.py` and `benchmarks/vae_gan.py` under the same `COURSE_OUTPUT`.
 # A class sitting in FAST mode: about 84 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
