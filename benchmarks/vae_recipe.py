@@ -13,8 +13,11 @@ a table: training time, epochs, test -ELBO and test NLL (importance-weighted bou
 samples) on the first ``--eval-n`` test images, binarised with a fixed seed. Run one CPU-heavy
 job at a time: anything else running on the cores distorts the times.
 
-What it measured when notebook 03's recipe was chosen (a 2-core server CPU; the tables the
-notebook used to print, kept here with the script that produces them):
+Every recipe trains with the course's VAE loop, ``variational.train_vae`` (notebook 03's: batches drawn
+with replacement and binarised afresh). What it measured when notebook 03's recipe was chosen (a 2-core
+server CPU; the tables the notebook used to print, kept here with the script that produces them; this
+script then drew its batches by epoch, a permutation of the training set each, and these runs were not
+repeated since it moved onto the course's loop):
 
     Every row is a run of this script's recipes (two hidden layers, z = 32, decoder bias at the mean
     image, Adam with a cosine decay of the learning rate, dynamically binarised MNIST). Short runs
@@ -65,7 +68,7 @@ notebook used to print, kept here with the script that produces them):
 from __future__ import annotations
 
 import argparse
-import math
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -100,43 +103,39 @@ ACTIVATIONS = {"tanh": nn.Tanh, "elu": nn.ELU}
 
 
 def train_recipe(x_train, recipe: dict, latent: int = 32, seed: int = 0, speed_only: bool = False):
-    """Train one recipe; returns (encode, decode, seconds, epochs trained), or seconds per epoch if speed_only."""
+    """Train one recipe with the course's loop; returns (encode, decode, seconds, epochs trained), or seconds
+    per epoch (timed over 200 steps) if speed_only."""
     r = {**DEFAULT, **recipe}
     torch.manual_seed(seed)
     # the library's VAE (notebook 03's networks), with this recipe's sizes and activation
     vae = variational.VAE(latent, r["hidden"], (r["encoder_layers"] or r["layers"], r["layers"]),
                           pixel_mean=x_train.mean(0), act=ACTIVATIONS[r["act"]])
-    encode, decoder = vae.encode, vae.decoder
-    optimizer = torch.optim.Adam(vae.parameters(), lr=r["lr"])
     steps_per_epoch = len(x_train) // r["batch"]
-    total = max(1, int(r["epochs"] * steps_per_epoch))
-    g = torch.Generator().manual_seed(seed)
-    start, step = time.perf_counter(), 0
-    while step < total:
-        order = torch.randperm(len(x_train), generator=g)
-        for s in range(steps_per_epoch):
-            if step >= total:
-                break
-            for group in optimizer.param_groups:  # cosine decay from lr to lr_end
-                group["lr"] = r["lr_end"] + 0.5 * (r["lr"] - r["lr_end"]) * (1 + math.cos(math.pi * step / total))
-            beta = min(1.0, step / (r["warmup"] * steps_per_epoch)) if r["warmup"] else 1.0  # KL weight
-            x = variational.binarize(x_train[order[s * r["batch"] : (s + 1) * r["batch"]]], g)
-            if r["k"] == 1:
-                mu, logvar = encode(x)
-                z = variational.reparameterize(mu, logvar, torch.randn(mu.shape))
-                reconstruction, kl = variational.elbo_terms(x, decoder(z), mu, logvar)
-                loss = -(reconstruction - beta * kl).mean()
-            else:
-                loss = -variational.iw_bound(variational.log_importance_weights(x, encode, decoder, r["k"])).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            if speed_only and step == 200:
-                return (time.perf_counter() - start) / 200 * steps_per_epoch
-        print(f"  epoch {step / steps_per_epoch:5.1f}  loss {loss.item():7.2f}  {time.perf_counter() - start:5.0f} s",
-              flush=True)
-    return encode, decoder, time.perf_counter() - start, total / steps_per_epoch
+    total = 200 if speed_only else max(1, int(r["epochs"] * steps_per_epoch))
+    warmup, calls = r["warmup"] * steps_per_epoch, itertools.count()
+
+    def loss_fn(model, x):  # notebook 03's bound; with a warm-up, the KL weighted from 0 up to 1 (beta)
+        if r["k"] > 1 or not warmup:
+            return variational.negative_bound(model, x, r["k"])
+        beta = min(1.0, next(calls) / warmup)
+        mu, logvar = model.encode(x)
+        z = variational.reparameterize(mu, logvar, torch.randn_like(mu))
+        reconstruction, kl = variational.elbo_terms(x, model.decode(z), mu, logvar)
+        return -(reconstruction - beta * kl).mean(), reconstruction.mean(), kl.mean()
+
+    start = time.perf_counter()
+    history = variational.train_vae(vae, x_train, total, lr=(r["lr"], r["lr_end"]), batch=r["batch"], seed=seed,
+                                    loss_fn=loss_fn, desc=recipe_label(r), progress=False)
+    seconds = time.perf_counter() - start
+    if speed_only:
+        return seconds / total * steps_per_epoch
+    print(f"  {total / steps_per_epoch:.1f} epochs, last logged loss {history.last('loss'):.2f}, {seconds:.0f} s",
+          flush=True)
+    return vae.encode, vae.decoder, seconds, total / steps_per_epoch
+
+
+def recipe_label(r: dict) -> str:
+    return f"{r['act']}, {r['layers']} layers, batch {r['batch']}, k = {r['k']}"
 
 
 def run(argv=None) -> list[dict]:

@@ -236,6 +236,56 @@ class VAE(nn.Module):
         return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()
 
 
+def negative_bound(model, x: torch.Tensor, k: int = 1):
+    """Notebook 03's loss for one batch x ``(B, 784)`` in {0, 1}: the negative ELBO (``k = 1``, one
+    reparameterised code per image, its noise from torch's global random state) or the negative IWAE bound
+    L_k (``k > 1``), averaged over the batch. Returns ``(loss, reconstruction, kl)``, the last two averaged
+    over the batch (for ``k > 1``: the mean log-weight plus the KL, and the KL, both detached)."""
+    mu, logvar = model.encode(x)
+    if k == 1:
+        z = reparameterize(mu, logvar, torch.randn_like(mu))
+        reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), gaussian_kl(mu, logvar).sum(-1)
+        return -(reconstruction - kl).mean(), reconstruction.mean(), kl.mean()
+    log_w = log_importance_weights(x, model.encode, model.decode, k)
+    kl = gaussian_kl(mu, logvar).sum(-1).mean()
+    return -iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
+
+
+def train_vae(model: nn.Module, x: torch.Tensor, steps: int, *, lr: tuple[float, float], batch: int, seed: int = 0,
+              k: int = 1, loss_fn: Callable | None = None, binarize: bool = True, desc: str = "VAE",
+              progress: bool | None = None):
+    """The course's VAE loop (notebook 03's; notebook 08 and ``benchmarks/vae_recipe.py`` train with it too).
+
+    Each of ``steps`` steps draws ``batch`` rows of ``x`` ``(N, D)`` in [0, 1] with replacement, binarises
+    them afresh (dynamic binarisation; ``binarize=False`` keeps grey levels), both from a generator seeded
+    with ``seed`` on x's device, and takes an Adam step on ``loss_fn(model, x_batch) -> (loss,
+    reconstruction, kl)`` (default ``negative_bound`` with ``k`` samples), the learning rate decayed from
+    ``lr[0]`` to ``lr[1]`` along a cosine. The code noise comes from torch's global random state (seed it,
+    or fork it, around the call for a run that does not depend on what ran before). Resumable inside
+    ``train.train_or_load``. Returns the History: loss, reconstruction, kl."""
+    from course_utils import train  # here, not at the top: train is not needed for the maths above
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr[0])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=lr[1])
+    loss_fn = loss_fn or (lambda m, xb: negative_bound(m, xb, k))
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+
+    def step_fn(step):
+        xb = x[torch.randint(len(x), (batch,), device=x.device, generator=generator)]
+        if binarize:
+            xb = torch.bernoulli(xb, generator=generator)
+        loss, reconstruction, kl = loss_fn(model, xb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+
+    # what a snapshot must hold so a stopped run continues exactly
+    return train.fit(step_fn, steps, log_every=50, progress=progress, desc=desc, max_value=1e4,
+                     optimizers=[optimizer], schedulers=[schedule], generators=[generator])
+
+
 # Notebook 03's main VAE, owned here (notebook 03's VAE_OVERRIDES change it for one run; notebook 08 and
 # the decks load its checkpoint): latent size, hidden layers of the encoder and decoder, units per layer,
 # epochs over the 60,000 training images, batch, Adam's learning rate and the end of its cosine decay.
@@ -261,36 +311,25 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
     batches of how many images it saw (for comparisons at equal budgets)."""
     from course_utils import train  # here, not at the top: train is not needed for the maths above
 
-    # built from `seed` alone (a short VAE trained under two names is then the same model)
-    r = VAE_03
-    vae = train.seeded(seed, lambda: VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"])).to(cfg.device)
+    # built from `seed` alone (a short VAE trained under two names is then the same model), as notebook 03
+    # builds its own: the decoder's output bias at the mean training image
+    r, x_flat = VAE_03, x_train.flatten(1).to(cfg.device)
+    vae = train.seeded(seed, lambda: VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"],
+                                         pixel_mean=x_flat.mean(0).cpu())).to(cfg.device)
     settings = settings_03(r, cfg.scale(full=r["epochs"] * (60000 // r["batch"]), fast=300))
     if use_03 and train.checkpoint_path("03_vae", vae, settings).is_file():
         history = train.train_or_load("03_vae", vae, None, settings)
         source, label = "notebook 03's model", f"notebook 03's VAE, {settings['steps']} steps of {r['batch']} images"
     else:
         steps = short_steps if short_steps is not None else cfg.scale(full=4000, fast=100)
-        x_flat = x_train.flatten(1)
+        def train_vae_short():  # notebook 03's loop and loss; its code noise seeded here, whatever ran before
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return train_vae(vae, x_flat, steps, lr=r["lr"], batch=r["batch"], seed=seed, desc="VAE (short)")
 
-        def train_vae():
-            optimizer = torch.optim.Adam(vae.parameters(), lr=r["lr"][0])
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=r["lr"][1])
-            gv = torch.Generator().manual_seed(seed)
-
-            def step_fn(step):
-                x = binarised_batch(x_flat, r["batch"], gv)  # binarised from gv, not the global state
-                loss = vae.negative_elbo(x, generator=gv)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                return {"loss": loss}
-
-            return train.fit(step_fn, steps, log_every=50, desc="VAE (short)", max_value=1e4, optimizers=[optimizer],
-                             schedulers=[schedule], generators=[gv])
-
-        short = {**settings, "steps": steps, "seed": seed, "init": "seeded"}
-        history = train.train_or_load(name, vae, train_vae, short)
+        short = {**settings, "steps": steps, "seed": seed, "init": "seeded, bias at the mean image",
+                 "loop": "train_vae"}
+        history = train.train_or_load(name, vae, train_vae_short, short)
         source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
         label = f"VAE, {steps} steps of {r['batch']} images"
     return vae.eval(), history, source, label

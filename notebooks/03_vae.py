@@ -284,32 +284,12 @@ def negative_bound(model, x, k=1):
     return -variational.iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
 
 
-def train_vae(model, n_steps, k=1, batch=BATCH, binarize=True, desc="VAE", data_x=x_train, loss_fn=None):
-    """Adam with a cosine learning-rate decay; returns the History (loss, reconstruction, kl per step)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_steps, eta_min=LR_END)
-    loss_fn = loss_fn or (lambda m, x: negative_bound(m, x, k))
-    generator = torch.Generator(device=cfg.device).manual_seed(SEED)
-
-    def step_fn(step):
-        index = torch.randint(len(data_x), (batch,), device=cfg.device, generator=generator)
-        x = data_x[index]
-        if binarize:
-            x = torch.bernoulli(x, generator=generator)
-        loss, reconstruction, kl = loss_fn(model, x)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
-
-    # optimizers / schedulers / generators: what a snapshot must hold so a stopped run continues exactly
-    return train.fit(step_fn, n_steps, log_every=50, progress=not cfg.fast, desc=desc, max_value=1e4,
-                     optimizers=[optimizer], schedulers=[schedule], generators=[generator])
-
-
 settings = variational.settings_03(vae_recipe, steps, K_TRAIN, SEED)
-history = train.train_or_load("03_vae", vae, lambda: train_vae(vae, steps, K_TRAIN), settings)
+# the course's loop (variational.train_vae: batches drawn with replacement and binarised afresh, Adam, the
+# cosine decay) on this notebook's loss; notebook 08 and benchmarks/vae_recipe.py train with the same loop
+history = train.train_or_load("03_vae", vae, lambda: variational.train_vae(
+    vae, x_train, steps, lr=(LR, LR_END), batch=BATCH, seed=SEED, loss_fn=lambda m, x: negative_bound(m, x, K_TRAIN),
+    progress=not cfg.fast), settings)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
 plots.curves({"-ELBO (training batches)": history["loss"]}, {"-ELBO (training batches)": history.steps["loss"]},
@@ -451,9 +431,10 @@ for sigma2 in (0.1, 0.01):
     s = {"latent": 16, "depth": [ENCODER_DEPTH, DECODER_DEPTH], "hidden": 256, "steps": gaussian_steps,
          "sigma2": sigma2, "seed": SEED, "data": "fashion"}
     h = train.train_or_load(f"03_gaussian_vae_{sigma2}", model,
-                            lambda: train_vae(model, gaussian_steps, batch=128, binarize=False, data_x=f_train,
-                                              loss_fn=gaussian_loss(sigma2),
-                                              desc=f"Gaussian VAE, sigma^2 = {sigma2}"), s)
+                            lambda: variational.train_vae(
+                                model, f_train, gaussian_steps, lr=(LR, LR_END), batch=128, seed=SEED,
+                                loss_fn=gaussian_loss(sigma2), binarize=False, progress=not cfg.fast,
+                                desc=f"Gaussian VAE, sigma^2 = {sigma2}"), s)
     gaussian_vaes[sigma2] = (model.eval(), h)
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 4.4))
@@ -503,7 +484,9 @@ vae2d = new_vae(latent=2)
 steps_2d = cfg.scale(full=3000, fast=200)
 settings_2d = {"latent": 2, "depth": [ENCODER_DEPTH, DECODER_DEPTH], "hidden": HIDDEN, "steps": steps_2d,
                "batch": BATCH, "lr": [LR, LR_END], "seed": SEED}
-history_2d = train.train_or_load("03_vae_2d", vae2d, lambda: train_vae(vae2d, steps_2d, desc="2-D VAE"), settings_2d)
+history_2d = train.train_or_load("03_vae_2d", vae2d, lambda: variational.train_vae(
+    vae2d, x_train, steps_2d, lr=(LR, LR_END), batch=BATCH, seed=SEED, loss_fn=negative_bound, desc="2-D VAE",
+    progress=not cfg.fast), settings_2d)
 vae2d.eval()
 
 

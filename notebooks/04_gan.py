@@ -29,8 +29,8 @@
 #
 # **Prerequisites**: notebook 03; convolutional networks; Adam.
 #
-# **Time and hardware**: the recorded full run took 17 min on a 2-core server CPU (Intel Xeon):
-# 12 toy GANs 7 min, the MNIST DCGAN (20,000 steps) 7 min. A GPU needs no code change; FAST
+# **Time and hardware**: the recorded full run took 26 min on a 2-core server CPU (AMD EPYC; the
+# MNIST DCGAN's 20,000 steps: 11 min), 17 min on an Intel Xeon. A GPU needs no code change; FAST
 # mode: about a minute; a second run reloads every model. A class sitting in FAST mode: about
 # 95 min (estimated as in notebook 00).
 #

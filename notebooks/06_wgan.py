@@ -36,9 +36,9 @@
 #
 # **Time and hardware**: a full run took 23 min on a 2-core server CPU (AMD EPYC; 21 toy GANs,
 # then 9 MNIST GANs of about a minute each), 20 min after notebook 05 under the same `COURSE_OUTPUT`
-# (its 3 MNIST GANs are loaded, not trained again). A GPU is used without code changes. FAST mode: about a minute; a second
-# run reloads every trained model. A class sitting in FAST mode: about 90 min (estimated as
-# in notebook 00).
+# (its 3 MNIST GANs are loaded, not trained again). A GPU is used without code changes. FAST mode:
+# about a minute; a second run reloads every trained model. A class sitting in FAST mode: about
+# 90 min (estimated as in notebook 00).
 #
 # **What it shows**: why a Wasserstein critic gives a gradient where JS does not, and why the
 # gradient penalty works where clipping fails; your numbers beside the recorded run's at the end.

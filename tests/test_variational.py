@@ -248,3 +248,69 @@ def test_library_vae_has_notebook_03s_parameter_layout():
     loss = vae.negative_elbo(x)
     loss.backward()
     assert loss.item() > 0 and all(p.grad is not None for p in vae.parameters())
+
+
+def _notebook_03s_former_loop(model, x, n_steps, k=1, batch=16, binarize=True, lr=(3e-3, 1e-4), seed=0, loss_fn=None):
+    """Notebook 03's own training loop as it stood before the course's VAEs shared one (its recorded model
+    was trained by it): the reference variational.train_vae must reproduce step for step."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr[0])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_steps, eta_min=lr[1])
+    loss_fn = loss_fn or (lambda m, xb: variational.negative_bound(m, xb, k))
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    losses = []
+    for _ in range(n_steps):
+        xb = x[torch.randint(len(x), (batch,), device=x.device, generator=generator)]
+        if binarize:
+            xb = torch.bernoulli(xb, generator=generator)
+        loss, _, _ = loss_fn(model, xb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("k, binarize", [(1, True), (3, True), (1, False)])
+def test_train_vae_is_notebook_03s_loop_step_for_step(k, binarize, isolated_env):
+    """One VAE loop for notebook 03, notebook 08's short VAE and benchmarks/vae_recipe.py: the same draws,
+    steps and learning rates as the loop notebook 03's recorded model was trained with (the same float32
+    operations in the same order on the same CPU, so equal to the last bit)."""
+    x = torch.rand(64, 784, generator=torch.Generator().manual_seed(1))
+    runs = []
+    for train_with in ("library", "former"):
+        torch.manual_seed(0)
+        model = variational.VAE(latent=4, hidden=16, depth=(2, 3), pixel_mean=x.mean(0))
+        if train_with == "library":
+            history = variational.train_vae(model, x, 7, lr=(3e-3, 1e-4), batch=16, seed=5, k=k, binarize=binarize,
+                                            progress=False)
+            losses = history["loss"].tolist()
+        else:
+            losses = _notebook_03s_former_loop(model, x, 7, k=k, batch=16, binarize=binarize, seed=5)
+        runs.append((model, losses))
+    (a, losses_a), (b, losses_b) = runs
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert losses_a == [losses_b[s] for s in (0, 6)]  # logged every 50 steps and at the last
+
+
+def test_every_vae_of_the_course_trains_with_the_one_loop(isolated_env, monkeypatch):
+    """Notebook 03 trains each of its VAEs with variational.train_vae (no optimiser of its own); notebook
+    08's short VAE and the recipe benchmark call the same function."""
+    import importlib.util
+    from pathlib import Path
+
+    from course_utils import config
+    source = (Path(__file__).resolve().parent.parent / "notebooks" / "03_vae.py").read_text()
+    assert source.count("train.train_or_load(") == source.count("variational.train_vae(") == 3
+    assert "torch.optim" not in source
+
+    real, calls = variational.train_vae, []
+    monkeypatch.setattr(variational, "train_vae", lambda *a, **kw: calls.append(kw["desc"]) or real(*a, **kw))
+    cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
+    variational.course_vae(cfg, torch.rand(64, 1, 28, 28), short_steps=2, use_03=False, name="vae_loop")
+    spec = importlib.util.spec_from_file_location("vae_recipe", Path(__file__).resolve().parent.parent / "benchmarks"
+                                                  / "vae_recipe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.train_recipe(torch.rand(64, 784), {"batch": 32, "epochs": 0.05})
+    assert calls == ["VAE (short)", "tanh, 2 layers, batch 32, k = 1"]
