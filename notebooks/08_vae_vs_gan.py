@@ -33,9 +33,9 @@
 # **Prerequisites**: notebooks 03 (the VAE), 04 (GAN losses, the yardstick), 06 (WGAN-GP) and 07
 # (the tempered GAN's lens).
 #
-# **Time and hardware**: a full run took 24 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
-# of a minute each (15 min when notebooks 05-07 trained them), a short VAE (3 min), four
-# auto-encoders (5.0 min), the VAE-GAN (5.1 min). A GPU is used without code changes. FAST mode:
+# **Time and hardware**: a full run took 23 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
+# of a minute each (loaded if notebooks 05-07 trained them), a short VAE (3 min), four
+# auto-encoders (4.7 min), the VAE-GAN (5.3 min). A GPU is used without code changes. FAST mode:
 # about two minutes. A rerun reloads every trained model, as does a run after
 # `benchmarks/aae_figure.py` and `benchmarks/vae_gan.py` under the same `COURSE_OUTPUT`.
 # A class sitting in FAST mode: about 84 min (estimated: reading at 100 words a minute, code at
