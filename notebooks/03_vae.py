@@ -32,10 +32,11 @@
 #
 # **Prerequisites**: notebook 02 (the ELBO); multilayer perceptrons and Adam.
 #
-# **Time and hardware**: a full run takes 19 minutes on a 2-core Intel Xeon server CPU (9 of them train
-# the main model, 7 compute its test log-likelihood with 2,500 samples per image; Burda et al.'s
-# 5,000, `EVAL_K = 5000`, draw twice the samples); a GPU is used without code changes. FAST mode:
-# about 40 s. A second run reloads the trained models and the test scores instead of computing them again.
+# **Time and hardware**: a full run took 30 minutes on a 2-core AMD EPYC server CPU (14 of them train
+# the main model, most of the rest computes its test log-likelihood with 2,500 samples per image;
+# Burda et al.'s 5,000, `EVAL_K = 5000`, draw twice the samples) and 19 on an Intel Xeon. A GPU is
+# used without code changes. FAST mode: about 40 s. A second run reloads the trained models and the
+# test scores instead of computing them again.
 # A class sitting in FAST mode: about 78 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
