@@ -115,13 +115,7 @@ def train_recipe(x_train, recipe: dict, latent: int = 32, seed: int = 0, speed_o
     warmup, calls = r["warmup"] * steps_per_epoch, itertools.count()
 
     def loss_fn(model, x):  # notebook 03's bound; with a warm-up, the KL weighted from 0 up to 1 (beta)
-        if r["k"] > 1 or not warmup:
-            return variational.negative_bound(model, x, r["k"])
-        beta = min(1.0, next(calls) / warmup)
-        mu, logvar = model.encode(x)
-        z = variational.reparameterize(mu, logvar, torch.randn_like(mu))
-        reconstruction, kl = variational.elbo_terms(x, model.decode(z), mu, logvar)
-        return -(reconstruction - beta * kl).mean(), reconstruction.mean(), kl.mean()
+        return variational.negative_bound(model, x, r["k"], beta=min(1.0, next(calls) / warmup) if warmup else 1.0)
 
     start = time.perf_counter()
     history = variational.train_vae(vae, x_train, total, lr=(r["lr"], r["lr_end"]), batch=r["batch"], seed=seed,

@@ -230,23 +230,23 @@ class VAE(nn.Module):
     def negative_elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """-ELBO averaged over the batch x ``(B, 784)`` in {0, 1}, one reparameterised sample (its
         noise from ``generator``, a CPU generator, if given; else torch's global random state)."""
-        mu, logvar = self.encode(x)
-        eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
-        z = reparameterize(mu, logvar, eps)
-        return -(bernoulli_log_likelihood(x, self.decode(z)) - gaussian_kl(mu, logvar).sum(-1)).mean()
+        return negative_bound(self, x, generator=generator)[0]
 
 
-def negative_bound(model, x: torch.Tensor, k: int = 1):
+def negative_bound(model, x: torch.Tensor, k: int = 1, beta: float = 1.0, generator: torch.Generator | None = None):
     """Notebook 03's loss for one batch x ``(B, 784)`` in {0, 1}: the negative ELBO (``k = 1``, one
-    reparameterised code per image, its noise from torch's global random state) or the negative IWAE bound
-    L_k (``k > 1``), averaged over the batch. Returns ``(loss, reconstruction, kl)``, the last two averaged
-    over the batch (for ``k > 1``: the mean log-weight plus the KL, and the KL, both detached)."""
+    reparameterised code per image, its KL term weighted by ``beta``, 1 but during a KL warm-up) or the
+    negative IWAE bound L_k (``k > 1``), averaged over the batch. The code noise comes from ``generator`` (a
+    CPU generator) if given, else from torch's global random state. Returns ``(loss, reconstruction, kl)``,
+    the last two averaged over the batch (for ``k > 1``: the mean log-weight plus the KL, and the KL, both
+    detached)."""
     mu, logvar = model.encode(x)
     if k == 1:
-        z = reparameterize(mu, logvar, torch.randn_like(mu))
+        eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
+        z = reparameterize(mu, logvar, eps)
         reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), gaussian_kl(mu, logvar).sum(-1)
-        return -(reconstruction - kl).mean(), reconstruction.mean(), kl.mean()
-    log_w = log_importance_weights(x, model.encode, model.decode, k)
+        return -(reconstruction - beta * kl).mean(), reconstruction.mean(), kl.mean()
+    log_w = log_importance_weights(x, model.encode, model.decode, k, generator)
     kl = gaussian_kl(mu, logvar).sum(-1).mean()
     return -iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
 
