@@ -356,7 +356,8 @@ def checkpoint_path(name: str, model: torch.nn.Module, settings: Mapping, folder
     return _output_folder(folder) / f"{name}-{fingerprint(model, settings)}.pt"
 
 
-def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, folder=None) -> dict:
+def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, folder=None,
+                    verbose: bool = True) -> dict:
     """``compute()``'s result, saved on the first call and read back on later calls with the same settings.
 
     For slow evaluations of a trained model (e.g. an importance-weighted test log-likelihood):
@@ -365,6 +366,7 @@ def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, f
     become Python numbers), checked to reload with ``weights_only=True``, and written to
     ``<output>/checkpoints/<name>-<hash>.pt`` atomically. The first call returns exactly what
     later calls will load. The folder is checked for writing before ``compute()`` starts.
+    verbose=False: no line when loading (for results loaded many times per notebook, e.g. scores).
     """
     folder = _output_folder(folder)
     blob = json.dumps(_plain(settings), sort_keys=True)
@@ -373,7 +375,8 @@ def compute_or_load(name: str, compute: Callable[[], dict], settings: Mapping, f
         path = find_pretrained(path.name) or path
     if path.is_file():
         result = _entry(load_checkpoint(path), "result", path)
-        print(f"Loaded {path.name} (computed by an earlier run); delete it to compute again.")
+        if verbose:
+            print(f"Loaded {path.name} (computed by an earlier run); delete it to compute again.")
         return result
     storage.check_writable(folder, "COURSE_OUTPUT")
     state = _round_trip({"result": plain_result(compute()), "settings": _plain(settings)})

@@ -285,8 +285,8 @@ print(f"{'test images':26s} {'':>10s} {'':>10s} {'':>8s} {'':>10s} {'':>11s} {si
 term_table = {}
 real_shown = ("real training images", real_images, rows["real training images (the floor)"]["scores"][0])
 for name, images, scores in [real_shown] + shown:
-    features, _ = metrics.classify(yardstick.classifier, images)
-    mu, sigma = (torch.from_numpy(a) for a in metrics.feature_statistics(features))
+    # the mean and covariance of the classifier's features the yardstick compared (computed with its score)
+    mu, sigma = (torch.from_numpy(a) for a in yardstick.statistics(images))
     mean_term, cov_term = frechet_terms(mu, sigma, mu_test, sigma_test).tolist()
     # the library's distance of the same statistics; two correct float64 computations differ by rounding,
     # magnified by square roots of near-zero eigenvalues: metrics.frechet_rounding bounds it

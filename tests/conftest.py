@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import matplotlib
 import pytest
@@ -27,6 +28,28 @@ def data_root() -> Path:
     return config.data_dir()
 
 
+@pytest.fixture(scope="session")
+def yardstick_reference() -> list[Path]:
+    """The files of the course yardstick's reference (test features, kernel mean, floor: 12 s on one
+    core), computed or loaded once per test process in the run's COURSE_OUTPUT, as a notebook does."""
+    from course_utils import config, metrics
+
+    metrics.Yardstick("cpu", verbose=False)
+    return sorted((config.output_dir() / "checkpoints").glob("yardstick_reference-*.pt"))
+
+
+@pytest.fixture()
+def scoring_env(yardstick_reference, isolated_env):
+    """``isolated_env`` whose output folder holds the yardstick's reference and nothing else: what a
+    benchmark trains and scores starts from nothing, the fixed reference is not computed again.
+    (tests/test_yardstick.py checks that computation, from empty folders.)"""
+    folder = isolated_env / "outputs" / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in yardstick_reference:
+        shutil.copy(path, folder / path.name)
+    return isolated_env
+
+
 @pytest.fixture()
 def isolated_env(monkeypatch, tmp_path):
     """Outputs and results go to a temporary folder; downloads are off."""
@@ -34,3 +57,36 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("COURSE_DOWNLOAD", "0")
     return tmp_path
+
+
+# test files whose tests are independent runs in output folders of their own (no module fixture): each
+# test is a unit of its own, so that the slowest of them (a minute each) spread over the workers
+SPLIT_FILES = ("tests/test_gan_benchmarks.py", "tests/test_papermill.py")
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work of ``make test``'s scheduler for a test id: its file, except that (1) a notebook's
+    solution and student builds (``build/solution/X.ipynb``, ``build/student/X.ipynb``) are one unit,
+    ``X.ipynb``: one worker runs the solution build and after it the student build, which loads the
+    models and scores the first computed from COURSE_OUTPUT instead of computing them again on the
+    other core; (2) each test of SPLIT_FILES is a unit of its own."""
+    path = nodeid.split("::", 1)[0]
+    parts = PurePosixPath(path).parts
+    if len(parts) >= 3 and parts[-3] == "build" and parts[-2] in ("solution", "student"):
+        return parts[-1]
+    if path in SPLIT_FILES:
+        return nodeid.split("[", 1)[0]
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (make test) with the units of ``work_unit``."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CourseScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return CourseScheduling(config, log)

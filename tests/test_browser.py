@@ -71,7 +71,10 @@ def lab(tmp_path):
     settings = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    env = {**os.environ, "COURSE_FAST": "1", "COURSE_OUTPUT": str(tmp_path / "outputs"), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    # the models go where the test run's notebooks put theirs (make test shares COURSE_OUTPUT): the widgets are
+    # under test here, and a notebook's FAST models, trained once by its nbval run, are loaded instead of trained
+    outputs = os.environ.get("COURSE_OUTPUT") or str(tmp_path / "outputs")
+    env = {**os.environ, "COURSE_FAST": "1", "COURSE_OUTPUT": outputs, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings")}
     log = open(tmp_path / "lab.log", "w")

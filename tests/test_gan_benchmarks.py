@@ -54,7 +54,7 @@ def test_benchmark_runs_are_registered_recipes_named_as_their_rows(capsys):
     assert "no field gama" in capsys.readouterr().err
 
 
-def test_mnist_benchmark_smoke(isolated_env, capsys):
+def test_mnist_benchmark_smoke(scoring_env, capsys):
     bench = _load("gan_mnist")
     asked = ["mnist-dcgan (ema=0.0, freeze_d_after=500)", "mnist-wgan-gp", "mnist-tempered"]
     runs = bench.run(["--fast", "--only", *asked])
@@ -66,7 +66,7 @@ def test_mnist_benchmark_smoke(isolated_env, capsys):
         assert f"| {r['recipe']} | 0 | {r['steps']} |" in out
 
 
-def test_stacked_mnist_benchmark_smoke(isolated_env, capsys):
+def test_stacked_mnist_benchmark_smoke(scoring_env, capsys):
     bench = _load("gan_mnist")
     gan, real = bench.run(["--fast", "--stacked", "--only", "mnist-wgan-gp"])
     out = capsys.readouterr().out
@@ -76,7 +76,7 @@ def test_stacked_mnist_benchmark_smoke(isolated_env, capsys):
     # uniform than four seconds of a GAN
     assert real["modes"] > 700 and real["kl"] < gan["kl"]
     assert f"| mnist-wgan-gp | 0 | {gan['steps']} |" in out
-    assert "| published: PacDCGAN2 (PacGAN Table 2) |" in out and not (isolated_env / "results").exists()
+    assert "| published: PacDCGAN2 (PacGAN Table 2) |" in out and not (scoring_env / "results").exists()
 
 
 def test_throughput_benchmark_smoke(isolated_env, capsys):
@@ -147,14 +147,14 @@ def test_peer_networks_are_the_published_ones():
     assert samples.shape == (130, 1, 28, 28) and 0 <= float(samples.min()) and float(samples.max()) <= 1
 
 
-def test_peer_benchmark_smoke(isolated_env, capsys):
+def test_peer_benchmark_smoke(scoring_env, capsys):
     peers = _load("gan_peers")
     runs = peers.run(["--fast", "--only", "pytorch-gan + preloaded", "course:mnist-dcgan"])
     out = capsys.readouterr().out
     assert [(r["name"], r["seed"]) for r in runs] == [("pytorch-gan + preloaded", 0), ("course:mnist-dcgan", 0)]
     assert all(r["steps"] >= 1 and r["distance"] > 0 for r in runs)
     assert "| pytorch-gan + preloaded | 1 |" in out and "| course:mnist-dcgan | 1 |" in out
-    assert "course:mnist-dcgan / best peer on either data path" in out and not (isolated_env / "results").exists()
+    assert "course:mnist-dcgan / best peer on either data path" in out and not (scoring_env / "results").exists()
     with pytest.raises(SystemExit):
         peers.run(["--fast", "--only", "course:no-such-recipe"])
     # a recipe that decays its learning rates runs its steps (the decay's length), within the budget
@@ -176,7 +176,7 @@ def test_aae_figure_benchmark_smoke(isolated_env, capsys):
     assert not (isolated_env / "results").exists()  # a smoke run records nothing
 
 
-def test_vae_gan_benchmark_smoke(isolated_env, capsys):
+def test_vae_gan_benchmark_smoke(scoring_env, capsys):
     bench = _load("vae_gan")
     runs = bench.run(["--fast", "--device", "cpu"])
     out = capsys.readouterr().out
@@ -184,4 +184,4 @@ def test_vae_gan_benchmark_smoke(isolated_env, capsys):
     for r in runs:  # twenty steps cannot beat the real-vs-real floor
         assert r["samples"] > 1.0 and r["reconstructions"] > 1.0
         assert f"| {bench.VARIANTS[r['variant']][0]} | 0 | {r['samples']:.1f} | {r['reconstructions']:.1f} |" in out
-    assert not (isolated_env / "results").exists()
+    assert not (scoring_env / "results").exists()

@@ -82,6 +82,44 @@ def test_the_reference_is_computed_once_per_output_folder(isolated_env, data_roo
 
 
 @pytest.mark.slow
+def test_a_score_is_computed_once_per_output_folder(isolated_env, data_root, monkeypatch):
+    """A second run (or a student build after the solution's) loads each 10,000-image score instead of
+    classifying the images again: the same numbers to the bit; other images get a score of their own."""
+    ys = metrics.Yardstick("cpu", root=data_root, verbose=False)
+    images = ys.training_images(10_000)
+    features, probs = metrics.classify(ys.classifier, images)
+    direct = metrics.SampleScorer.score(ys, images)  # the uncached computation
+    first = ys.score(images)
+    for key, value in direct.items():
+        assert np.array_equal(first[key], value) and type(first[key]) is type(value), key
+    mu, sigma = ys.statistics(images)
+    expected = metrics.feature_statistics(features)
+    assert np.array_equal(mu, expected[0]) and np.array_equal(sigma, expected[1]) and sigma.dtype == np.float64
+
+    classified = []
+    classify = metrics.classify
+    monkeypatch.setattr(metrics, "classify", lambda *a, **k: classified.append(1) or classify(*a, **k))
+    again = metrics.Yardstick("cpu", root=data_root, verbose=False)
+    second = again.score(images.clone())
+    assert not classified  # loaded
+    assert second.keys() == first.keys() and all(np.array_equal(second[k], first[k]) for k in first)
+    assert all(np.array_equal(a, b) for a, b in zip(again.statistics(images), (mu, sigma))) and not classified
+    other = again.score(images.flip(-1))  # mirrored digits: new bytes, computed
+    assert classified and other["frechet"] > 2 * first["frechet"]
+
+
+def test_tensor_digest_reads_dtype_shape_and_values():
+    x = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    digest = metrics.tensor_digest(x)
+    assert digest == metrics.tensor_digest(x.clone()) == metrics.tensor_digest(x.t().contiguous().t())
+    assert digest != metrics.tensor_digest(x.double())
+    assert digest != metrics.tensor_digest(x.reshape(4, 3))
+    y = x.clone()
+    y[2, 3] = torch.nextafter(y[2, 3], torch.tensor(100.0))  # one value, one ulp
+    assert digest != metrics.tensor_digest(y)
+
+
+@pytest.mark.slow
 def test_yardstick_protocol_on_real_digits(yardstick, data_root):
     assert yardstick.accuracy > 98.5  # the shipped classifier reads real digits
     test = data.mnist("test", root=data_root)

@@ -1,0 +1,37 @@
+"""make test's scheduler (tests/conftest.py): a notebook's two builds on one worker, solution first, so
+that the student build loads what the solution build trained and scored; independent slow tests apart."""
+
+import re
+from pathlib import Path
+
+import conftest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_notebooks_two_builds_are_one_unit_and_test_files_stay_whole():
+    unit = conftest.work_unit
+    both = unit("build/solution/06_wgan.ipynb::Cell 15"), unit("build/student/06_wgan.ipynb::Cell 0")
+    assert both == ("06_wgan.ipynb", "06_wgan.ipynb")
+    assert unit("build/solution/05_dirac_gan.ipynb::Cell 1") != unit("build/solution/06_wgan.ipynb::Cell 1")
+    # a module fixture (the decks, built once) needs its file on one worker
+    assert unit("tests/test_browser.py::test_deck_renders_offline[00_setup]") == "tests/test_browser.py"
+    assert unit("tests/test_browser.py::test_deck_prints_to_pdf") == "tests/test_browser.py"
+    assert unit("tests/test_gan_benchmarks.py::test_mnist_benchmark_smoke") != unit(
+        "tests/test_gan_benchmarks.py::test_vae_gan_benchmark_smoke")
+
+
+def test_split_files_have_no_module_fixture():
+    for name in conftest.SPLIT_FILES:
+        source = (ROOT / name).read_text()
+        assert not re.search(r"scope\s*=\s*[\"'](module|package|class)", source), f"{name} shares a fixture"
+
+
+def test_make_test_schedules_by_these_units_with_the_solution_build_first():
+    from xdist.scheduler import LoadFileScheduling
+
+    assert hasattr(LoadFileScheduling, "_split_scope")  # what CourseScheduling overrides
+    recipe = (ROOT / "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "--dist loadfile" in recipe
+    # units run their tests in collection order: the solution build's cells before the student build's
+    assert recipe.index("build/solution") < recipe.index("build/student")
