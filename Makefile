@@ -41,8 +41,8 @@ lint: $(STAMP)
 
 # Every tier, spread over the cores (pytest-xdist: JOBS workers, default one per core, single-threaded so that
 # the workers do not fight over the cores). Each test file runs whole on one worker, and so does each notebook's
-# pair of builds, solution first: the student build then loads the models and scores the solution build saved
-# in COURSE_OUTPUT (the units: tests/conftest.py's work_unit).
+# pair of builds, solution first, with the browser's and papermill's runs of that notebook: the later runs load
+# the models and scores the first saved in COURSE_OUTPUT (the units: tests/conftest.py's work_unit).
 test: build lint
 	OMP_NUM_THREADS=1 COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) -n $(JOBS) --dist loadfile tests \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \

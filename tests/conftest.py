@@ -64,12 +64,25 @@ def isolated_env(monkeypatch, tmp_path):
 SPLIT_FILES = ("tests/test_gan_benchmarks.py", "tests/test_papermill.py")
 
 
+# tests that execute one notebook run in that notebook's unit: the browser's, in the same COURSE_OUTPUT, then
+# load what the unit's first run trained; and the unit of the slowest notebook starts first, not last
+NOTEBOOK_TESTS = {
+    "tests/test_browser.py::test_vae_widgets_respond_in_jupyterlab": "03_vae.ipynb",
+    "tests/test_browser.py::test_gan_latent_walk_responds_in_jupyterlab": "04_gan.ipynb",
+    "tests/test_browser.py::test_dirac_explorer_responds_in_jupyterlab": "05_dirac_gan.ipynb",
+    "tests/test_papermill.py::test_gan_notebook_runs_on_fashion_mnist": "04_gan.ipynb",
+}
+
+
 def work_unit(nodeid: str) -> str:
     """The unit of work of ``make test``'s scheduler for a test id: its file, except that (1) a notebook's
     solution and student builds (``build/solution/X.ipynb``, ``build/student/X.ipynb``) are one unit,
     ``X.ipynb``: one worker runs the solution build and after it the student build, which loads the
     models and scores the first computed from COURSE_OUTPUT instead of computing them again on the
-    other core; (2) each test of SPLIT_FILES is a unit of its own."""
+    other core; (2) a test of NOTEBOOK_TESTS joins its notebook's unit; (3) each other test of SPLIT_FILES
+    is a unit of its own."""
+    if nodeid.split("[", 1)[0] in NOTEBOOK_TESTS:
+        return NOTEBOOK_TESTS[nodeid.split("[", 1)[0]]
     path = nodeid.split("::", 1)[0]
     parts = PurePosixPath(path).parts
     if len(parts) >= 3 and parts[-3] == "build" and parts[-2] in ("solution", "student"):

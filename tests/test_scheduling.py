@@ -35,3 +35,12 @@ def test_make_test_schedules_by_these_units_with_the_solution_build_first():
     assert "--dist loadfile" in recipe
     # units run their tests in collection order: the solution build's cells before the student build's
     assert recipe.index("build/solution") < recipe.index("build/student")
+
+
+def test_tests_of_a_notebook_join_its_unit_and_exist():
+    assert conftest.work_unit("tests/test_browser.py::test_gan_latent_walk_responds_in_jupyterlab") == "04_gan.ipynb"
+    assert conftest.work_unit("tests/test_papermill.py::test_gan_notebook_runs_on_fashion_mnist") == "04_gan.ipynb"
+    for nodeid, unit in conftest.NOTEBOOK_TESTS.items():
+        path, name = nodeid.split("::")
+        assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), f"{nodeid} is not a test any more"
+        assert (ROOT / "notebooks" / unit.replace(".ipynb", ".py")).is_file(), unit
