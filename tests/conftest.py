@@ -64,8 +64,9 @@ def isolated_env(monkeypatch, tmp_path):
 SPLIT_FILES = ("tests/test_gan_benchmarks.py", "tests/test_papermill.py")
 
 
-# tests that execute one notebook run in that notebook's unit: the browser's, in the same COURSE_OUTPUT, then
-# load what the unit's first run trained; and the unit of the slowest notebook starts first, not last
+# tests that execute one notebook run in that notebook's unit, before its builds (tests/ is collected first):
+# the browser's share COURSE_OUTPUT with nbval, so the first run of the notebook trains and the later ones load;
+# and a slow run of notebook 04 (papermill on Fashion-MNIST) starts with the first units, not after the last
 NOTEBOOK_TESTS = {
     "tests/test_browser.py::test_vae_widgets_respond_in_jupyterlab": "03_vae.ipynb",
     "tests/test_browser.py::test_gan_latent_walk_responds_in_jupyterlab": "04_gan.ipynb",

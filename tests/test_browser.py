@@ -72,7 +72,7 @@ def lab(tmp_path):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     # the models go where the test run's notebooks put theirs (make test shares COURSE_OUTPUT): the widgets are
-    # under test here, and a notebook's FAST models, trained once by its nbval run, are loaded instead of trained
+    # under test here, and a notebook's FAST models are trained once, by whichever run of it comes first
     outputs = os.environ.get("COURSE_OUTPUT") or str(tmp_path / "outputs")
     env = {**os.environ, "COURSE_FAST": "1", "COURSE_OUTPUT": outputs, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
