@@ -121,7 +121,14 @@ def code_report(codes: torch.Tensor, prior: str, seed: int = 5) -> dict:
     accuracy of a two-sample classifier telling them from N prior samples (0.5: indistinguishable;
     ``metrics.two_sample_accuracy``); ``prior vs prior``, the same test on two prior samples (what
     chance alone gives); ``sd ratio``, the codes' standard deviation over the prior's (averaged over
-    the two axes); for the mixture, ``shares`` (``component_shares``) and their extremes."""
+    the two axes); for the mixture, ``shares`` (``component_shares``) and their extremes. Computed once
+    per output folder for the same codes (keyed by their bytes), then loaded: a second run trains no
+    classifier again."""
+    settings = {"codes": metrics.tensor_digest(codes), "prior": prior, "seed": seed}
+    return train.compute_or_load("code_report", lambda: _code_report(codes, prior, seed), settings, verbose=False)
+
+
+def _code_report(codes: torch.Tensor, prior: str, seed: int) -> dict:
     p_z = PRIORS[prior]
     g = torch.Generator().manual_seed(seed)
     z, z_other = p_z.sample(len(codes), g), p_z.sample(len(codes), g)

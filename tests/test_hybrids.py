@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_utils import hybrids, variational
+from course_utils import hybrids, metrics, variational
 
 
 def _images(n=96, seed=0):
@@ -169,10 +169,15 @@ def test_percentile_grid_tiles_the_plane_at_gaussian_percentiles():
 
 
 @pytest.mark.slow
-def test_code_report_tells_matched_codes_from_unmatched():
+def test_code_report_tells_matched_codes_from_unmatched(isolated_env, monkeypatch):
     g = torch.Generator().manual_seed(1)
     matched = hybrids.PRIORS["mixture"].sample(4000, g)
     report = hybrids.code_report(matched, "mixture")
+    # the same codes again (a second run of notebook 08): loaded, no classifier trained, the same report
+    trained = []
+    accuracy = metrics.two_sample_accuracy
+    monkeypatch.setattr(metrics, "two_sample_accuracy", lambda *a, **k: trained.append(1) or accuracy(*a, **k))
+    assert hybrids.code_report(matched.clone(), "mixture") == report and not trained
     # 2,000 held-out points a side: sd of a coin's balanced accuracy 0.008; 5 sd
     assert abs(report["accuracy"] - 0.5) < 0.04 and abs(report["prior vs prior"] - 0.5) < 0.04
     assert 0.08 < report["smallest share"] <= report["largest share"] < 0.12  # 400 a side, sd 0.0047
