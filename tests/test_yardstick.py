@@ -143,8 +143,13 @@ def test_curve_points_at_any_n(yardstick):
 
 
 @pytest.mark.slow
-def test_floor_curve_shows_the_bias_of_small_samples(yardstick):
+def test_floor_curve_shows_the_bias_of_small_samples(yardstick, monkeypatch):
     curve = yardstick.floor_curve((500, 2000, 10_000))
+    classified = []
+    classify = metrics.classify
+    monkeypatch.setattr(metrics, "classify", lambda *a, **k: classified.append(1) or classify(*a, **k))
+    assert yardstick.floor_curve((500, 2000, 10_000)) == curve and not classified  # computed once, then loaded
+    monkeypatch.undo()
     assert curve["n"] == [500, 2000, 10_000]
     # the same real images, a distance 5 times smaller at 10,000 than at 500: the bias of small n
     f = curve["frechet"]
