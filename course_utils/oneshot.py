@@ -14,10 +14,11 @@ Koch's protocol, harder: similar-looking characters); ``False`` draws them from 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 import torch
+import torch.nn as nn
 
 from course_utils.data import ImageData
 
@@ -171,6 +172,27 @@ def score(correct: torch.Tensor) -> Score:
     return Score(100 * p, 100 * math.sqrt(max(p * (1 - p), 0.0) / n), n)
 
 
+def difference(a: Score, b: Score) -> str:
+    """'a - b' in points with the standard error of the difference, sqrt(se_a^2 + se_b^2) (notebook 01,
+    Exercise 5: independent trials; two models scored on the same trials make it an upper bound)."""
+    d, se = a.accuracy - b.accuracy, math.hypot(a.stderr, b.stderr)
+    return f"{d:+5.1f} points ± {se:.1f} ({abs(d) / se:.1f} standard errors)"
+
+
+def screen_table(record: dict) -> str:
+    """The rows of ``benchmarks/oneshot_recipe.py``'s record (its ``metrics``): each variant's within- and
+    across-alphabet accuracy, mean ± sd over seeds ("1 seed" where it was screened with one), and its
+    training seconds."""
+    lines = [f"{'variant':36s} {'within (%)':>15s} {'across (%)':>15s} {'training (s)':>13s}"]
+    for key in record:
+        if key.endswith(": within (%)"):
+            run = key[: -len(": within (%)")]
+            cells = [f"{record[f'{run}: {split} (%)']:6.1f} " + (f"± {record[f'{run}: {split}, sd (%)']:4.1f}"
+                     if f"{run}: {split}, sd (%)" in record else "(1 seed)") for split in ("within", "across")]
+            lines.append(f"{run:36s} {cells[0]:>15s} {cells[1]:>15s} {record[f'{run}: training (s)']:13.0f}")
+    return "\n".join(lines)
+
+
 def trials_to_tell_apart(p: float, delta: float) -> int:
     """The fewest trials per model for which two accuracies near ``p`` that differ by ``delta`` (both as
     fractions), each measured on its own independent trials, are two standard errors of their difference
@@ -281,3 +303,143 @@ def rotate_quarters(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
         if m.any():
             out[m] = torch.rot90(x[m], k, dims=(-2, -1))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The embedding network and the episode recipe (notebook 01, sections 3 and 7-8)
+
+
+class EmbeddingNet(nn.Module):
+    """f_theta: ``(B, 1, S, S)`` images in [0, 1] -> ``(B, D)`` embeddings.
+
+    ``blocks`` blocks of 3x3 convolution, batch norm, ReLU; the first ``pooled`` of them end with 2x2 max
+    pooling (the four-block network of Vinyals et al. 2016 and Snell et al. 2017: ``pooled = blocks``).
+    D = width * (S / 2**pooled)**2 (rounded down at each pooling): 64 at 28 px with four pooled blocks of
+    width 64, 576 with three (the last block keeps its 3x3 map, so the embedding keeps where strokes are).
+    """
+
+    def __init__(self, width: int = 64, blocks: int = 4, pooled: int | None = None):
+        super().__init__()
+        pooled = blocks if pooled is None else pooled
+        if not 0 <= pooled <= blocks:
+            raise ValueError(f"pooled must be between 0 and blocks ({blocks}), got {pooled}")
+        layers, channels = [], 1
+        for b in range(blocks):
+            layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+                       nn.ReLU(inplace=True)]
+            if b < pooled:
+                layers.append(nn.MaxPool2d(2))
+            channels = width
+        self.features = nn.Sequential(*layers)
+        # the prototype loss's inverse temperature, learned with the network (from 10); forward does not
+        # use it. Kept here so that a checkpoint and a resumed run carry it with the weights.
+        self.scale = nn.Parameter(torch.tensor(10.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # channels_last speeds up convolutions on CPUs by 6-43 % for this kind of network
+        return self.features(x.contiguous(memory_format=torch.channels_last)).flatten(1)
+
+
+@dataclass(frozen=True)
+class EpisodeRecipe:
+    """What determines an episode-trained embedding (notebook 01, sections 7-8).
+
+    Network: ``width``, ``blocks``, ``pooled`` (``EmbeddingNet``), on ``size`` px images. Episodes:
+    ``ways`` characters x ``shots`` drawings from each of ``alphabets`` alphabets, ``rotations`` (each
+    alphabet turned by a random quarter turn: new classes), ``augment`` (random affine distortions).
+    Optimiser: Adam, learning rate ``lr`` with a cosine decay to 0 over the run.
+    """
+
+    size: int = 28
+    width: int = 64
+    blocks: int = 4
+    pooled: int = 4
+    alphabets: int = 2
+    ways: int = 20
+    shots: int = 5
+    lr: float = 2e-3
+    rotations: bool = True
+    augment: bool = True
+
+    def with_(self, **changes) -> "EpisodeRecipe":
+        """A copy with ``changes`` (a lesson's override of a registered recipe)."""
+        return replace(self, **changes)
+
+    def settings(self) -> dict:
+        """The recipe's values, for cache keys."""
+        return asdict(self)
+
+    def net(self) -> EmbeddingNet:
+        return EmbeddingNet(self.width, self.blocks, self.pooled)
+
+
+RECIPES: dict[str, EpisodeRecipe] = {
+    # the four-block network of the few-shot papers, pooled to 1 px (a 64-d embedding), 20 x 5 episodes
+    "episodes-28px": EpisodeRecipe(),
+    # notebook 01's final model: the last 3x3 map kept (576-d) and episodes of 40 characters x 3 drawings
+    # per alphabet (benchmarks/oneshot_recipe.py, 3 seeds: +9 points within alphabet at 300,000 images)
+    "episodes-28px-576d": EpisodeRecipe(pooled=3, ways=40, shots=3),
+}
+
+
+def recipe(name: str, **overrides) -> EpisodeRecipe:
+    """The registered recipe ``name``, with ``overrides``."""
+    if name not in RECIPES:
+        raise KeyError(f"unknown one-shot recipe {name!r}; registered: {', '.join(RECIPES)}")
+    return RECIPES[name].with_(**overrides)
+
+
+def train_episodes(net: nn.Module, data: ImageData, r: EpisodeRecipe, images: int, generator: torch.Generator,
+                   device="cpu", progress: bool | None = None, desc: str = "episodes"):
+    """Train ``net`` with the prototype loss on episodes of ``data`` (``r``'s sizes) until it has seen
+    ``images`` images; the softmax's inverse temperature is ``net.scale``, learned. Returns the history
+    (``loss``, batch ``accuracy``). Resumable inside ``train.train_or_load``: pass ``generator`` there too.
+    """
+    from course_utils import losses, train
+    from course_utils.data import random_affine
+
+    steps = max(1, images // (r.alphabets * r.ways * r.shots))
+    optimizer = torch.optim.Adam(net.parameters(), lr=r.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1))))
+
+    def step_fn(step):
+        index, y, turns = sample_episode(data, r.alphabets, r.ways, r.shots, generator, r.rotations)
+        x = rotate_quarters(data.batch(index)[0], turns)
+        x = (random_affine(x, generator) if r.augment else x).to(device)
+        loss, accuracy = losses.prototype_loss(net(x), y.to(device), net.scale)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        return {"loss": loss, "accuracy": accuracy}
+
+    net.train()
+    return train.fit(step_fn, steps, log_every=25, progress=progress, desc=desc, optimizers=[optimizer],
+                     schedulers=[schedule], generators=[generator])
+
+
+def trained(r: EpisodeRecipe, images: int, seed: int, data: ImageData, device="cpu", progress: bool | None = None,
+            desc: str = "episodes") -> tuple[EmbeddingNet, object]:
+    """An ``EmbeddingNet`` trained on ``data`` by ``train_episodes`` with recipe ``r`` for ``images`` images,
+    from the weights and episode draws that ``seed`` fixes, or loaded when that was trained before (under
+    ``COURSE_OUTPUT``, or ``COURSE_PRETRAINED``): notebook 01 and ``benchmarks/oneshot_recipe.py`` share it.
+    Returns the network in evaluation mode and the history."""
+    from course_utils import train
+
+    if data.images.shape[-1] != r.size:
+        raise ValueError(f"the recipe trains on {r.size} px images, the data are {data.images.shape[-1]} px: "
+                         f"load them with data.omniglot(..., size={r.size})")
+    net = train.seeded(seed, r.net).to(device, memory_format=torch.channels_last)
+    generator = torch.Generator().manual_seed(seed)
+    history = train.train_or_load(CHECKPOINT, net, lambda: train_episodes(
+        net, data, r, images, generator, device, progress=progress, desc=desc), checkpoint_settings(r, images, seed),
+        generators=[generator])
+    return net.eval(), history
+
+
+CHECKPOINT = "oneshot_episodes"  # the name of ``trained``'s checkpoints under COURSE_OUTPUT/checkpoints
+
+
+def checkpoint_settings(r: EpisodeRecipe, images: int, seed: int) -> dict:
+    """What determines ``trained``'s weights: its checkpoint's key (``train.checkpoint_path(CHECKPOINT, ...)``)."""
+    return {**r.settings(), "images": images, "seed": seed}

@@ -211,3 +211,87 @@ def test_prototype_loss_against_a_loop():
         total += F.cross_entropy(logits[None], y[i : i + 1]).item()
         right += int(logits.argmax() == y[i])
     assert loss.item() == pytest.approx(total / 12, rel=1e-5) and acc.item() == pytest.approx(right / 12)
+
+
+# ------------------------------------------------------------------ the network, the recipe, its training
+
+
+@pytest.mark.parametrize("size, blocks, pooled, dim", [(28, 4, 4, 64), (28, 4, 3, 576), (42, 4, 4, 256),
+                                                       (42, 5, 5, 64)])
+def test_embedding_size_follows_the_pooling(size, blocks, pooled, dim):
+    # each 2x2 pooling halves the side, rounding down: 28 -> 14 -> 7 -> 3 (-> 1); 42 -> 21 -> 10 -> 5 -> 2 (-> 1)
+    net = oneshot.EmbeddingNet(64, blocks, pooled).eval()
+    assert net(torch.rand(2, 1, size, size)).shape == (2, dim)
+
+
+def test_embedding_net_rejects_more_pooling_than_blocks():
+    with pytest.raises(ValueError, match="pooled must be between 0 and blocks"):
+        oneshot.EmbeddingNet(8, blocks=2, pooled=3)
+
+
+def test_recipes_are_data_with_one_owner():
+    base = oneshot.recipe("episodes-28px")
+    assert oneshot.recipe("episodes-28px", shots=3) == base.with_(shots=3) != base
+    assert base.settings()["shots"] == 5 and "shots" in oneshot.checkpoint_settings(base, 10, 0)
+    with pytest.raises(KeyError, match="unknown one-shot recipe 'nope'; registered: episodes-28px, "):
+        oneshot.recipe("nope")
+
+
+def _tiny_recipe():
+    return oneshot.EpisodeRecipe(size=4, width=4, blocks=2, pooled=2, alphabets=2, ways=5, shots=2)
+
+
+def test_trained_is_cached_by_its_settings(isolated_env, monkeypatch):
+    toy = _toy_omniglot()
+    toy.images = torch.randint(0, 256, toy.images.shape, generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    r = _tiny_recipe()
+    net, history = oneshot.trained(r, 60, seed=1, data=toy, progress=False)
+    assert not net.training and len(history["loss"]) >= 1
+    calls = []
+
+    class Trains(Exception):
+        pass
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        raise Trains
+
+    monkeypatch.setattr(oneshot, "train_episodes", spy)
+    again, _ = oneshot.trained(r, 60, seed=1, data=toy, progress=False)  # loaded: no training
+    assert calls == [] and all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
+                                                                again.state_dict().values()))
+    with pytest.raises(Trains):  # another seed is another model: trained, not loaded
+        oneshot.trained(r, 60, seed=2, data=toy, progress=False)
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match=r"size=28"):
+        oneshot.trained(r.with_(size=28), 60, seed=1, data=toy)
+
+
+def test_train_episodes_learns_the_scale_and_is_seeded():
+    toy = _toy_omniglot()
+    toy.images = torch.randint(0, 256, toy.images.shape, generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    r = _tiny_recipe()
+    nets = []
+    for _ in range(2):
+        net = oneshot.EmbeddingNet(r.width, r.blocks, r.pooled)
+        torch.manual_seed(0)
+        net.load_state_dict(oneshot.EmbeddingNet(r.width, r.blocks, r.pooled).state_dict())
+        oneshot.train_episodes(net, toy, r, 100, torch.Generator().manual_seed(3), progress=False)
+        nets.append(net)
+    assert nets[0].scale.item() != 10.0  # the inverse temperature is trained with the network
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()))
+
+
+def test_difference_of_two_scores_by_hand():
+    a, b = oneshot.Score(85.0, 3.0, 400), oneshot.Score(80.0, 4.0, 400)
+    assert oneshot.difference(a, b) == " +5.0 points ± 5.0 (1.0 standard errors)"  # hypot(3, 4) = 5
+    assert oneshot.difference(b, a).startswith(" -5.0 points")
+
+
+def test_screen_table_reads_the_benchmarks_record():
+    record = {"a, 9 images: within (%)": 81.25, "a, 9 images: within, sd (%)": 1.04, "a, 9 images: across (%)": 92.0,
+              "a, 9 images: across, sd (%)": 0.5, "a, 9 images: training (s)": 124.4,
+              "b, 9 images: within (%)": 70.0, "b, 9 images: across (%)": 90.0, "b, 9 images: training (s)": 12.0}
+    header, first, second = oneshot.screen_table(record).splitlines()
+    assert first.split() == ["a,", "9", "images", "81.2", "±", "1.0", "92.0", "±", "0.5", "124"]
+    assert second.split() == ["b,", "9", "images", "70.0", "(1", "seed)", "90.0", "(1", "seed)", "12"]

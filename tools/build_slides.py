@@ -59,14 +59,29 @@ def _format(value, fmt: str) -> str:
     return format(float(value), fmt)
 
 
+def cpu_name(machine: str) -> str:
+    """'Intel Xeon' or 'AMD EPYC' from a record's ``machine`` ("x86_64, 2 cores (AMD EPYC), 24 GiB RAM"),
+    else what its parentheses hold, else 'unknown CPU'."""
+    for vendor, name in (("xeon", "Intel Xeon"), ("epyc", "AMD EPYC")):
+        if vendor in machine.lower():
+            return name
+    found = re.search(r"\((.+?)\)", machine)
+    return found.group(1) if found else "unknown CPU"
+
+
 def fill(text: str, recorded: dict[str, dict], deck: str = "deck") -> str:
-    """Replace every {{ record :: metric :: format }} in ``text`` by the recorded value."""
+    """Replace every {{ record :: metric :: format }} in ``text`` by the recorded value
+    ({{ record :: machine :: cpu }}: the CPU the record ran on)."""
 
     def value(match: re.Match) -> str:
         record, metric, fmt = match["record"], match["metric"], match["fmt"]
         if record not in recorded:
             raise SlideError(f"{deck}: no record '{record}' in {RECORDS} (run `make benchmark ONLY={record}` "
                              f"or fix the name; records: {', '.join(recorded)})")
+        if metric == "machine":  # the CPU that made the record: a deck never names the wrong one
+            if fmt != "cpu":
+                raise SlideError(f"{deck}: write {{{{ {record} :: machine :: cpu }}}} (the only format of 'machine')")
+            return cpu_name(recorded[record].get("machine", ""))
         metrics = recorded[record]["metrics"]
         if metric not in metrics:
             raise SlideError(f"{deck}: record '{record}' has no metric {metric!r}; it has: {list(metrics)}")
