@@ -20,7 +20,8 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from course_utils.data import ImageData
+from course_utils import losses, train
+from course_utils.data import ImageData, random_affine
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,18 +390,22 @@ def recipe(name: str, **overrides) -> EpisodeRecipe:
     return RECIPES[name].with_(**overrides)
 
 
+def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate of notebook 01's runs (pairs and episodes): ``optimizer``'s rate times
+    (1 + cos(pi s / steps)) / 2 at step s, from the full rate down to 0 at ``steps`` and held there (a
+    resumed or overrun loop never sees it rise again, as it would with ``CosineAnnealingLR``)."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1))))
+
+
 def train_episodes(net: nn.Module, data: ImageData, r: EpisodeRecipe, images: int, generator: torch.Generator,
                    device="cpu", progress: bool | None = None, desc: str = "episodes"):
     """Train ``net`` with the prototype loss on episodes of ``data`` (``r``'s sizes) until it has seen
     ``images`` images; the softmax's inverse temperature is ``net.scale``, learned. Returns the history
     (``loss``, batch ``accuracy``). Resumable inside ``train.train_or_load``: pass ``generator`` there too.
     """
-    from course_utils import losses, train
-    from course_utils.data import random_affine
-
     steps = max(1, images // (r.alphabets * r.ways * r.shots))
     optimizer = torch.optim.Adam(net.parameters(), lr=r.lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1))))
+    schedule = cosine_schedule(optimizer, steps)
 
     def step_fn(step):
         index, y, turns = sample_episode(data, r.alphabets, r.ways, r.shots, generator, r.rotations)

@@ -356,17 +356,13 @@ class ContrastiveHead(nn.Module):
         return contrastive_loss(-self.similarity(z1, z2), c, self.margin)
 
 
-def cosine_schedule(optimizer, steps):
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1))))
-
-
 def train_pairs(net, head, ratio, generator, images=ABLATION_IMAGES, desc="pairs"):
     """Train f_theta and the head on pairs with `ratio` dissimilar per similar pair; `generator` draws
     the pairs and the affine distortions."""
     steps = max(1, images // (2 * PAIR_BATCH))
     head = head.to(cfg.device)
     optimizer = torch.optim.Adam(list(net.parameters()) + list(head.parameters()), lr=LR)
-    schedule = cosine_schedule(optimizer, steps)
+    schedule = oneshot.cosine_schedule(optimizer, steps)
     n_similar = max(1, round(PAIR_BATCH / (1 + ratio)))
 
     def step_fn(step):

@@ -295,3 +295,17 @@ def test_screen_table_reads_the_benchmarks_record():
     header, first, second = oneshot.screen_table(record).splitlines()
     assert first.split() == ["a,", "9", "images", "81.2", "±", "1.0", "92.0", "±", "0.5", "124"]
     assert second.split() == ["b,", "9", "images", "70.0", "(1", "seed)", "90.0", "(1", "seed)", "12"]
+
+
+def test_cosine_schedule_closed_form_and_held_at_zero():
+    """lr_s = lr (1 + cos(pi s / T)) / 2, then 0 after T steps (never rising again)."""
+    w = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([w], lr=0.5)
+    schedule, steps, seen = oneshot.cosine_schedule(optimizer, 8), 8, []
+    for _ in range(12):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    expected = [0.5 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1))) for s in range(12)]
+    assert seen == pytest.approx(expected, abs=1e-15)
+    assert seen[4] == pytest.approx(0.25) and seen[8:] == [0.0] * 4
