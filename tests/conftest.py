@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path, PurePosixPath
@@ -13,6 +14,21 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+
+
+def _load_benchmark(name: str):
+    """benchmarks/<name>.py as a fresh module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the script is being loaded
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark(name)``: the benchmark script ``benchmarks/<name>.py`` loaded as a module."""
+    return _load_benchmark
 
 
 @pytest.fixture(autouse=True)

@@ -2,28 +2,14 @@
 Each returns its runs as data (``run``); the tests read the data, and the printed rows where the table is
 the point."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 pytestmark = pytest.mark.slow  # each test trains and scores real models
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the script is being loaded
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_toy_benchmark_rows_are_the_engines_runs_and_are_printed(isolated_env, capsys):
+def test_toy_benchmark_rows_are_the_engines_runs_and_are_printed(load_benchmark, isolated_env, capsys):
     from course_utils import adversarial
-    toys_bench = _load("gan_toys")
+    toys_bench = load_benchmark("gan_toys")
     runs = toys_bench.run(["--fast", "--only", "toy-r1 (steps=20000)", "toy-gan"])
     out = capsys.readouterr().out
     names = ["toy-r1 (steps=50)", "toy-gan (steps=50)"]  # a row names the recipe that ran, changes included
@@ -37,11 +23,11 @@ def test_toy_benchmark_rows_are_the_engines_runs_and_are_printed(isolated_env, c
     assert "| toy-r1 (steps=50) | grid |" in out and not (isolated_env / "results").exists()  # nothing recorded
 
 
-def test_benchmark_runs_are_registered_recipes_named_as_their_rows(capsys):
+def test_benchmark_runs_are_registered_recipes_named_as_their_rows(load_benchmark, capsys):
     """No names of their own: every default run is a registered recipe (changed or not), its row names it
     as Recipe.label does, and that label reads back to the same recipe (what --only takes)."""
     from course_utils import adversarial
-    toys_bench, mnist_bench = _load("gan_toys"), _load("gan_mnist")
+    toys_bench, mnist_bench = load_benchmark("gan_toys"), load_benchmark("gan_mnist")
     for kind, recipe in toys_bench.RUNS:
         assert kind in toys_bench.MIXTURES and recipe.name in adversarial.RECIPES and recipe.nets == "mlp"
     for recipe in [r for _, r in toys_bench.RUNS] + mnist_bench.RUNS:
@@ -54,8 +40,8 @@ def test_benchmark_runs_are_registered_recipes_named_as_their_rows(capsys):
     assert "no field gama" in capsys.readouterr().err
 
 
-def test_mnist_benchmark_smoke(scoring_env, capsys):
-    bench = _load("gan_mnist")
+def test_mnist_benchmark_smoke(load_benchmark, scoring_env, capsys):
+    bench = load_benchmark("gan_mnist")
     asked = ["mnist-dcgan (ema=0.0, freeze_d_after=500)", "mnist-wgan-gp", "mnist-tempered"]
     runs = bench.run(["--fast", "--only", *asked])
     out = capsys.readouterr().out
@@ -66,8 +52,8 @@ def test_mnist_benchmark_smoke(scoring_env, capsys):
         assert f"| {r['recipe']} | 0 | {r['steps']} |" in out
 
 
-def test_stacked_mnist_benchmark_smoke(scoring_env, capsys):
-    bench = _load("gan_mnist")
+def test_stacked_mnist_benchmark_smoke(load_benchmark, scoring_env, capsys):
+    bench = load_benchmark("gan_mnist")
     gan, real = bench.run(["--fast", "--stacked", "--only", "mnist-wgan-gp"])
     out = capsys.readouterr().out
     assert (gan["recipe"], gan["seed"], real["recipe"]) == ("mnist-wgan-gp", 0, "real")
@@ -79,9 +65,9 @@ def test_stacked_mnist_benchmark_smoke(scoring_env, capsys):
     assert "| published: PacDCGAN2 (PacGAN Table 2) |" in out and not (scoring_env / "results").exists()
 
 
-def test_throughput_benchmark_smoke(isolated_env, capsys):
+def test_throughput_benchmark_smoke(load_benchmark, isolated_env, capsys):
     pytest.importorskip("torchvision")
-    bench = _load("gan_throughput")
+    bench = load_benchmark("gan_throughput")
     loops = bench.run(["--fast"])
     out = capsys.readouterr().out
     assert [r["loop"] for r in loops] == ["course: preloaded uint8 tensor, random indices",
@@ -91,8 +77,8 @@ def test_throughput_benchmark_smoke(isolated_env, capsys):
     assert "course loop / fastest tutorial loop" in out
 
 
-def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
-    bench = _load("dirac_widget")
+def test_dirac_widget_benchmark_smoke(load_benchmark, isolated_env, capsys):
+    bench = load_benchmark("dirac_widget")
     moves = bench.run(["--fast"])
     out = capsys.readouterr().out
     assert [m["move"] for m in moves] == [label for label, _ in bench.MOVES + bench.WORST]
@@ -101,8 +87,8 @@ def test_dirac_widget_benchmark_smoke(isolated_env, capsys):
     assert "every single-control move" in out and not (isolated_env / "results").exists()
 
 
-def test_toy_benchmark_runs_the_wasserstein_recipes(isolated_env, capsys):
-    toys_bench = _load("gan_toys")
+def test_toy_benchmark_runs_the_wasserstein_recipes(load_benchmark, isolated_env, capsys):
+    toys_bench = load_benchmark("gan_toys")
     wasserstein = [r.label() for _, r in toys_bench.RUNS if r.objective == "wgan"]
     assert {"toy-wgan-gp", "toy-wgan-clip"} <= set(wasserstein)
     runs = toys_bench.run(["--fast", "--only", *wasserstein])
@@ -113,9 +99,9 @@ def test_toy_benchmark_runs_the_wasserstein_recipes(isolated_env, capsys):
     assert all(f"| {name} | 0 | 50 |" in out for name in names)
 
 
-def test_toy_benchmark_curve_logs_evaluations(isolated_env):
+def test_toy_benchmark_curve_logs_evaluations(load_benchmark, isolated_env):
     from course_utils import adversarial
-    toys_bench = _load("gan_toys")
+    toys_bench = load_benchmark("gan_toys")
     recipe = adversarial.recipe("toy-r1").with_(steps=20000)
     scores, seconds, curve = toys_bench.train_toy(toys_bench.MIXTURES["grid"](), recipe.with_(hidden=16, batch=32), 0,
                                                   20, evals=4)
@@ -124,12 +110,12 @@ def test_toy_benchmark_curve_logs_evaluations(isolated_env):
     assert {k: repr(float(v)) for k, v in curve[-1][2].items()} == {k: repr(float(v)) for k, v in scores.items()}
 
 
-def test_peer_networks_are_the_published_ones():
+def test_peer_networks_are_the_published_ones(load_benchmark):
     """The re-implemented peers have their sources' shapes and sizes: pytorch/examples' DCGAN with 3
     channels has the parameter counts its tutorial prints (G 3,576,704, D 2,765,568)."""
     import torch
 
-    peers = _load("gan_peers")
+    peers = load_benchmark("gan_peers")
     count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
     assert count(peers.ExamplesGenerator(channels=3)) == 3_576_704
     assert count(peers.ExamplesDiscriminator(channels=3)) == 2_765_568
@@ -147,8 +133,8 @@ def test_peer_networks_are_the_published_ones():
     assert samples.shape == (130, 1, 28, 28) and 0 <= float(samples.min()) and float(samples.max()) <= 1
 
 
-def test_peer_benchmark_smoke(scoring_env, capsys):
-    peers = _load("gan_peers")
+def test_peer_benchmark_smoke(load_benchmark, scoring_env, capsys):
+    peers = load_benchmark("gan_peers")
     runs = peers.run(["--fast", "--only", "pytorch-gan + preloaded", "course:mnist-dcgan"])
     out = capsys.readouterr().out
     assert [(r["name"], r["seed"]) for r in runs] == [("pytorch-gan + preloaded", 0), ("course:mnist-dcgan", 0)]
@@ -165,8 +151,8 @@ def test_peer_benchmark_smoke(scoring_env, capsys):
     assert long["steps"] < 100000 and "the 1.5 s budget ended the run" in capsys.readouterr().out
 
 
-def test_aae_figure_benchmark_smoke(isolated_env, capsys):
-    bench = _load("aae_figure")
+def test_aae_figure_benchmark_smoke(load_benchmark, isolated_env, capsys):
+    bench = load_benchmark("aae_figure")
     runs = bench.run(["--fast", "--device", "cpu"])
     out = capsys.readouterr().out
     assert [(r["model"], r["seed"]) for r in runs] == [(title, 0) for title in bench.MODELS]  # one per panel
@@ -176,8 +162,8 @@ def test_aae_figure_benchmark_smoke(isolated_env, capsys):
     assert not (isolated_env / "results").exists()  # a smoke run records nothing
 
 
-def test_vae_gan_benchmark_smoke(scoring_env, capsys):
-    bench = _load("vae_gan")
+def test_vae_gan_benchmark_smoke(load_benchmark, scoring_env, capsys):
+    bench = load_benchmark("vae_gan")
     runs = bench.run(["--fast", "--device", "cpu"])
     out = capsys.readouterr().out
     assert [(r["variant"], r["seed"]) for r in runs] == [(name, 0) for name in bench.VARIANTS]

@@ -1,22 +1,14 @@
 """The one-shot recipe benchmark runs end to end on real Omniglot (FAST: 400 images a run) and reports
 what its cached models score."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from course_utils import config, data, oneshot
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("oneshot_recipe", ROOT / "benchmarks" / "oneshot_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("oneshot_recipe")
 
 
 def test_every_variant_names_a_registered_recipe_and_known_fields(bench):

@@ -1,20 +1,12 @@
 """The VAE recipe benchmark runs end to end (a few steps, a few test images): it must not rot."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
-def recipe():
-    spec = importlib.util.spec_from_file_location("vae_recipe", ROOT / "benchmarks" / "vae_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def recipe(load_benchmark):
+    return load_benchmark("vae_recipe")
 
 
 def test_every_recipe_changes_known_settings(recipe):

@@ -293,10 +293,9 @@ def test_train_vae_is_notebook_03s_loop_step_for_step(k, binarize, isolated_env)
     assert losses_a == [losses_b[s] for s in (0, 6)]  # logged every 50 steps and at the last
 
 
-def test_every_vae_of_the_course_trains_with_the_one_loop(isolated_env, monkeypatch):
+def test_every_vae_of_the_course_trains_with_the_one_loop(load_benchmark, isolated_env, monkeypatch):
     """Notebook 03 trains each of its VAEs with variational.train_vae (no optimiser of its own); notebook
     08's short VAE and the recipe benchmark call the same function."""
-    import importlib.util
     from pathlib import Path
 
     from course_utils import config
@@ -308,9 +307,6 @@ def test_every_vae_of_the_course_trains_with_the_one_loop(isolated_env, monkeypa
     monkeypatch.setattr(variational, "train_vae", lambda *a, **kw: calls.append(kw["desc"]) or real(*a, **kw))
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     variational.course_vae(cfg, torch.rand(64, 1, 28, 28), short_steps=2, use_03=False, name="vae_loop")
-    spec = importlib.util.spec_from_file_location("vae_recipe", Path(__file__).resolve().parent.parent / "benchmarks"
-                                                  / "vae_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("vae_recipe")
     module.train_recipe(torch.rand(64, 784), {"batch": 32, "epochs": 0.05})
     assert calls == ["VAE (short)", "tanh, 2 layers, batch 32, k = 1"]
