@@ -327,12 +327,12 @@ def train_vae_gan(x_train: torch.Tensor, steps: int, device, adversarial_weight:
 
 def vae_images(vae, x_test: torch.Tensor, n: int, seed: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
     """What a VAE (``variational.VAE``) draws and how it reconstructs, for the yardstick: decoder means
-    of ``n`` samples from scratch (z ~ N(0, I) from ``seed``: the same noise for every model of the
-    same latent size) and of the reconstructions of ``x_test[:n]`` at the encoder's mean, both
-    ``(n, 1, 28, 28)`` on the test images' device."""
+    of ``n`` samples from scratch (z ~ p(z), ``vae.sample_prior``, from ``seed``: for N(0, I) the same
+    noise for every model of the same latent size) and of the reconstructions of ``x_test[:n]`` at the
+    encoder's mean, both ``(n, 1, 28, 28)`` on the test images' device."""
     device = x_test.device
     with torch.no_grad():
-        z = torch.randn(n, vae.latent, generator=torch.Generator().manual_seed(seed)).to(device)
+        z = vae.sample_prior(n, torch.Generator().manual_seed(seed)).to(device)
         samples = torch.cat([torch.sigmoid(vae.decode(c)) for c in z.split(1000)])
         mu = torch.cat([vae.encode(x.flatten(1))[0] for x in x_test[:n].split(1000)])
         recons = torch.cat([torch.sigmoid(vae.decode(c)) for c in mu.split(1000)])

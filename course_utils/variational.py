@@ -136,16 +136,22 @@ def binarised_batch(x_flat: torch.Tensor, n: int, generator: torch.Generator) ->
     return (torch.rand(p.shape, generator=generator).to(x_flat.device) < p).float()
 
 
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) summed over the last dimension: ``(..., D) -> (...)``."""
+    return gaussian_log_prob(z, 0.0, 0.0).sum(-1)
+
+
 def log_importance_weights(x: torch.Tensor, encode: Callable, decode: Callable, k: int,
-                           generator: torch.Generator | None = None) -> torch.Tensor:
+                           generator: torch.Generator | None = None, log_prior: Callable | None = None) -> torch.Tensor:
     """log w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x), z_j ~ q(z | x), j = 1..k.
 
-    x: ``(B, ...)`` binary. Returns ``(k, B)``. The mean over j is a one-sample-per-j ELBO estimate.
+    x: ``(B, ...)`` binary; ``log_prior``: ``(..., D) -> (...)``, log p(z) (default N(0, I); a VAE's
+    ``log_prior`` for a learned one). Returns ``(k, B)``. The mean over j is a one-sample-per-j ELBO estimate.
     """
     mu, logvar = encode(x)
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     z = reparameterize(mu, logvar, eps)
-    log_p_z = gaussian_log_prob(z, 0.0, 0.0).sum(-1)
+    log_p_z = (log_prior or standard_normal_log_prob)(z)
     log_q_z = gaussian_log_prob(z, mu, logvar).sum(-1)
     return bernoulli_log_likelihood(x, decode(z)) + log_p_z - log_q_z
 
@@ -161,13 +167,14 @@ def iw_bound(log_w: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000, batch_size: int = 100,
              chunk: int = 250, generator: torch.Generator | None = None, progress: bool = False,
-             report_k: tuple[int, ...] = ()) -> dict:
+             report_k: tuple[int, ...] = (), log_prior: Callable | None = None) -> dict:
     """Test ELBO and importance-weighted log-likelihood, averaged over ``x`` ``(N, ...)`` (binary).
 
     Returns ``{"elbo": ..., "log_px": ..., "nll": -log_px, "log_px_at": {...}}`` in nats per
     example; ``log_px`` is L_k with ``k`` samples per example, computed ``chunk`` samples at a time
     to bound memory. ``log_px_at`` maps each k' in ``report_k`` (1 <= k' <= k) to L_k' computed
     from the first k' of the same samples: how the bound tightens with k, at no extra cost.
+    ``log_prior``: log p(z), ``(..., D) -> (...)`` (default N(0, I); pass a VAE's ``log_prior``).
     """
     if k < 1 or chunk < 1:
         raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
@@ -178,7 +185,7 @@ def evaluate(x: torch.Tensor, encode: Callable, decode: Callable, k: int = 1000,
     total_at = {j: 0.0 for j in report_k}
     for start in tqdm(range(0, len(x), batch_size), desc=f"IW bound, k={k}", disable=not progress, leave=False):
         xb = x[start : start + batch_size]
-        log_w = torch.cat([log_importance_weights(xb, encode, decode, min(chunk, k - j), generator)
+        log_w = torch.cat([log_importance_weights(xb, encode, decode, min(chunk, k - j), generator, log_prior)
                            for j in range(0, k, chunk)])
         total_elbo += log_w.mean(0).sum().item()
         total_log_px += iw_bound(log_w).sum().item()
@@ -202,8 +209,48 @@ def mlp(n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module] = n
     return nn.Sequential(*layers, nn.Linear(width, n_out))
 
 
+class MixturePrior(nn.Module):
+    """A learned prior p_lambda(z) = sum_c pi_c N(z; m_c, diag exp(s_c)) with ``components`` Gaussians in
+    ``latent`` dimensions (a mixture-of-Gaussians prior, discussed by Tomczak & Welling 2018), trained
+    with the VAE. Starts at unit-variance components with equal weights and means drawn from N(0, I)
+    (torch's global random state: build it after the networks, so their initial weights do not change)."""
+
+    def __init__(self, latent: int, components: int):
+        super().__init__()
+        self.mu = nn.Parameter(torch.randn(components, latent))  # m_c
+        self.logvar = nn.Parameter(torch.zeros(components, latent))  # s_c
+        self.logit = nn.Parameter(torch.zeros(components))  # pi = softmax(logit)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """``(..., D) -> (...)``: log p(z), a log-sum-exp over the components (stable for far-off z).
+
+        Each component's squared distance sum_d (z_d - m_cd)^2 / v_cd is expanded into
+        z^2 @ (1 / v)^T - 2 z @ (m / v)^T + sum_d m_cd^2 / v_cd: two matrix products instead of a
+        (..., C, D) tensor, which would cost more than the decoder when scoring 2,500 codes per image."""
+        precision = torch.exp(-self.logvar)  # (C, D)
+        squared = (z * z) @ precision.T - 2 * z @ (self.mu * precision).T + (self.mu**2 * precision).sum(-1)
+        per_component = -0.5 * (squared + self.logvar.sum(-1) + z.shape[-1] * LOG_2PI)  # (..., C)
+        return torch.logsumexp(per_component + torch.log_softmax(self.logit, 0), dim=-1)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``(n, D)`` draws: a component c ~ pi, then m_c + exp(s_c / 2) * eps, on the parameters' device."""
+        device = generator.device if generator is not None else self.mu.device
+        c = torch.multinomial(torch.softmax(self.logit.detach(), 0).to(device), n, replacement=True,
+                              generator=generator)
+        eps = torch.randn(n, self.mu.shape[1], generator=generator, device=device)
+        mu, logvar = self.mu.detach().to(device)[c], self.logvar.detach().to(device)[c]
+        return reparameterize(mu, logvar, eps).to(self.mu.device)
+
+
+def negative_entropy(logvar: torch.Tensor) -> torch.Tensor:
+    """E_q[log q(z | x)] = -(D (1 + log 2 pi) + sum_d logvar_d) / 2 for q = N(mu, diag exp(logvar)), exact:
+    ``(B, D) -> (B,)``."""
+    return -0.5 * (logvar.shape[-1] * (1 + LOG_2PI) + logvar.sum(-1))
+
+
 class VAE(nn.Module):
-    """Notebook 03's VAE: q_phi(z | x) = N(mu, diag(exp(logvar))), Bernoulli p_theta(x | z).
+    """Notebook 03's VAE: q_phi(z | x) = N(mu, diag(exp(logvar))), Bernoulli p_theta(x | z), and the prior
+    p(z): N(0, I), or a learned mixture of ``prior_components`` Gaussians (``MixturePrior``) when > 0.
 
     Same parameter names and shapes as the notebook's class, so its checkpoints load here.
     ``encode``: x ``(B, 784)`` -> mu, logvar ``(B, latent)``; ``decode``: z ``(..., latent)`` ->
@@ -211,7 +258,7 @@ class VAE(nn.Module):
     """
 
     def __init__(self, latent: int = 32, hidden: int = 512, depth: tuple[int, int] = (2, 3), pixel_mean=None,
-                 act: type[nn.Module] = nn.ELU):
+                 act: type[nn.Module] = nn.ELU, prior_components: int = 0):
         super().__init__()
         self.encoder = mlp(784, 2 * latent, hidden, depth[0], act)  # phi
         self.decoder = mlp(latent, 784, hidden, depth[1], act)  # theta
@@ -220,12 +267,32 @@ class VAE(nn.Module):
             p = pixel_mean.clamp(1e-3, 1 - 1e-3)
             with torch.no_grad():
                 self.decoder[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+        # built last: the networks' initial weights are those of the N(0, I) model of the same seed
+        self.prior = MixturePrior(latent, prior_components) if prior_components else None
 
     def encode(self, x: torch.Tensor):
         return self.encoder(x).chunk(2, dim=-1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z), ``(..., latent) -> (...)``."""
+        return standard_normal_log_prob(z) if self.prior is None else self.prior.log_prob(z)
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """KL(q(z | x) || p(z)) per image, ``(B,)``: exact for N(0, I); for the learned prior, the exact
+        E_q[log q] minus log p at the sample z ``(B, latent)`` (unbiased; only the prior's term is sampled)."""
+        if self.prior is None:
+            return gaussian_kl(mu, logvar).sum(-1)
+        return negative_entropy(logvar) - self.prior.log_prob(z)
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``(n, latent)`` codes z ~ p(z) on the model's device (N(0, I): ``torch.randn`` from ``generator``)."""
+        if self.prior is None:
+            device = generator.device if generator is not None else self.decoder[0].weight.device
+            return torch.randn(n, self.latent, generator=generator, device=device).to(self.decoder[0].weight.device)
+        return self.prior.sample(n, generator)
 
     def negative_elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """-ELBO averaged over the batch x ``(B, 784)`` in {0, 1}, one reparameterised sample (its
@@ -244,10 +311,14 @@ def negative_bound(model, x: torch.Tensor, k: int = 1, beta: float = 1.0, genera
     if k == 1:
         eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
         z = reparameterize(mu, logvar, eps)
-        reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), gaussian_kl(mu, logvar).sum(-1)
+        reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), model.kl(mu, logvar, z)
         return -(reconstruction - beta * kl).mean(), reconstruction.mean(), kl.mean()
-    log_w = log_importance_weights(x, model.encode, model.decode, k, generator)
-    kl = gaussian_kl(mu, logvar).sum(-1).mean()
+    log_w = log_importance_weights(x, model.encode, model.decode, k, generator, model.log_prior)
+    if getattr(model, "prior", None) is None:
+        kl = gaussian_kl(mu, logvar).sum(-1).mean()
+    else:  # a learned prior: the KL sampled at one more code per image (a diagnostic only)
+        eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
+        kl = model.kl(mu, logvar, reparameterize(mu, logvar, eps)).mean()
     return -iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
 
 
@@ -288,16 +359,19 @@ def train_vae(model: nn.Module, x: torch.Tensor, steps: int, *, lr: tuple[float,
 
 # Notebook 03's main VAE, owned here (notebook 03's VAE_OVERRIDES change it for one run; notebook 08 and
 # the decks load its checkpoint): latent size, hidden layers of the encoder and decoder, units per layer,
-# epochs over the 60,000 training images, batch, Adam's learning rate and the end of its cosine decay.
-VAE_03 = {"latent": 32, "depth": (2, 3), "hidden": 512, "epochs": 155, "batch": 512, "lr": (3e-3, 1e-4)}
+# components of the learned mixture prior (0: N(0, I)), epochs over the 60,000 training images, batch,
+# Adam's learning rate and the end of its cosine decay.
+VAE_03 = {"latent": 32, "depth": (2, 3), "hidden": 512, "prior_components": 200, "epochs": 150, "batch": 512,
+          "lr": (3e-3, 1e-4)}
 
 
 def settings_03(recipe: dict, steps: int, k: int = 1, seed: int = 0) -> dict:
     """The checkpoint settings of notebook 03's main model trained with ``recipe`` (``VAE_03`` with a run's
     overrides) for ``steps`` with ``k`` samples per image: notebook 03 saves under them, notebook 08
     finds the model by them."""
-    return {"latent": recipe["latent"], "depth": list(recipe["depth"]), "hidden": recipe["hidden"], "steps": steps,
-            "k": k, "batch": recipe["batch"], "lr": list(recipe["lr"]), "seed": seed}
+    return {"latent": recipe["latent"], "depth": list(recipe["depth"]), "hidden": recipe["hidden"],
+            "prior_components": recipe["prior_components"], "steps": steps, "k": k, "batch": recipe["batch"],
+            "lr": list(recipe["lr"]), "seed": seed}
 
 
 def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int | None = None, seed: int = 0,
@@ -315,11 +389,13 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
     # builds its own: the decoder's output bias at the mean training image
     r, x_flat = VAE_03, x_train.flatten(1).to(cfg.device)
     vae = train.seeded(seed, lambda: VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"],
-                                         pixel_mean=x_flat.mean(0).cpu())).to(cfg.device)
+                                         pixel_mean=x_flat.mean(0).cpu(),
+                                         prior_components=r["prior_components"])).to(cfg.device)
     settings = settings_03(r, cfg.scale(full=r["epochs"] * (60000 // r["batch"]), fast=300))
+    kind = f"VAE (prior: a mixture of {r['prior_components']})" if r["prior_components"] else "VAE"
     if use_03 and train.checkpoint_path("03_vae", vae, settings).is_file():
         history = train.train_or_load("03_vae", vae, None, settings)
-        source, label = "notebook 03's model", f"notebook 03's VAE, {settings['steps']} steps of {r['batch']} images"
+        source, label = "notebook 03's model", f"notebook 03's {kind}, {settings['steps']} steps of {r['batch']} images"
     else:
         steps = short_steps if short_steps is not None else cfg.scale(full=4000, fast=100)
         def train_vae_short():  # notebook 03's loop and loss; its code noise seeded here, whatever ran before
@@ -331,5 +407,5 @@ def course_vae(cfg, x_train: torch.Tensor, use_03: bool = True, short_steps: int
                  "loop": "train_vae"}
         history = train.train_or_load(name, vae, train_vae_short, short)
         source = f"a VAE trained here for {steps} steps (run notebook 03 for its full model)"
-        label = f"VAE, {steps} steps of {r['batch']} images"
+        label = f"{kind}, {steps} steps of {r['batch']} images"
     return vae.eval(), history, source, label

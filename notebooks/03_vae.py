@@ -26,6 +26,7 @@
 #   and see what the Gaussian's variance does;
 # - train a VAE, follow its reconstruction and KL terms, sample from it, and explain why samples
 #   are blurry;
+# - learn the prior with the model (a mixture of Gaussians) and estimate a KL term with no closed form;
 # - estimate a test log-likelihood with the importance-weighted bound (IWAE) and compare it to the
 #   published figure;
 # - explore a latent space with widgets: a 2-D manifold, sliders, interpolations.
@@ -33,11 +34,11 @@
 # **Prerequisites**: notebook 02 (the ELBO); multilayer perceptrons and Adam.
 #
 # **Time and hardware**: a full run took 30 minutes on a 2-core AMD EPYC server CPU (14 of them train
-# the main model, most of the rest computes its test log-likelihood with 2,500 samples per image;
-# Burda et al.'s 5,000, `EVAL_K = 5000`, draw twice the samples) and 19 on an Intel Xeon. A GPU is
-# used without code changes. FAST mode: about 40 s. A second run reloads the trained models and the
+# the main model, 13 compute its test log-likelihood with 2,500 samples per image; Burda et al.'s
+# 5,000, `EVAL_K = 5000`, draw twice the samples); the recipe before the learned prior took 19 on an
+# Intel Xeon. A GPU is used without code changes. FAST mode: about 40 s. A second run reloads the trained models and the
 # test scores instead of computing them again.
-# A class sitting in FAST mode: about 78 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 82 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: a VAE trained on MNIST and its test log-likelihood in nats beside Burda et al.
@@ -51,8 +52,8 @@ SEED = 0
 # DEVICE: "auto" (cuda, then mps, then cpu), "cpu", "cuda", "cuda:0" or "mps".
 DEVICE = "auto"
 # The main model: the course's recipe (course_utils/variational.py, VAE_03: latent size, hidden layers
-# of the encoder and decoder, units per layer, epochs over the 60,000 images, batch, learning rate)
-# and the fields this run changes, e.g. {"latent": 16, "epochs": 50}.
+# of the encoder and decoder, units per layer, components of the learned prior, epochs over the 60,000
+# images, batch, learning rate) and the fields this run changes, e.g. {"prior_components": 0} for N(0, I).
 VAE_OVERRIDES = {}
 # Samples per image in training: 1 is the VAE's ELBO, K > 1 the IWAE bound (section 9).
 K_TRAIN = 1
@@ -73,6 +74,7 @@ from course_utils import checks, config, data, plots, results, train, variationa
 cfg = config.setup(fast=FAST, seed=SEED, device=DEVICE)
 vae_recipe = {**variational.VAE_03, **VAE_OVERRIDES}  # the course's recipe with this run's changes
 LATENT, HIDDEN, EPOCHS, BATCH = (vae_recipe[k] for k in ("latent", "hidden", "epochs", "batch"))
+COMPONENTS = vae_recipe["prior_components"]  # of the learned mixture prior (section 2); 0: N(0, I)
 (ENCODER_DEPTH, DECODER_DEPTH), (LR, LR_END) = vae_recipe["depth"], vae_recipe["lr"]
 
 # %% [markdown]
@@ -125,6 +127,15 @@ plt.show()
 # budget); the encoder keeps two, which left more time for epochs. The encoder's last layer
 # outputs $2 \times$ `LATENT` numbers, read as $(\mu, \log \sigma^2)$: a log-variance can take any
 # real value, so no constraint is needed. The Bernoulli decoder outputs one *logit* per pixel.
+#
+# The prior $p(z)$ is a modelling choice too. $\mathcal{N}(0, I)$ is the classic one, but the KL term
+# then pulls every image's code towards one round blob, while the codes of ten digit classes would
+# rather form clumps. Here the prior is a mixture of `COMPONENTS` Gaussians,
+# $p_\lambda(z) = \sum_c \pi_c \mathcal{N}(z; m_c, \operatorname{diag} e^{s_c})$, whose weights, means and
+# variances are learned with the networks (Tomczak & Welling 2018; Makhzani et al.'s figure in the
+# lecture sets a VAE against a fixed mixture prior). At the same budget it tightened the bound by more
+# than a nat, far beyond the spread between seeds (section 9 prints the records).
+# `VAE_OVERRIDES = {"prior_components": 0}` gives back $\mathcal{N}(0, I)$.
 
 # %%
 def mlp(n_in, n_out, hidden, depth):
@@ -136,9 +147,10 @@ def mlp(n_in, n_out, hidden, depth):
 
 
 class VAE(nn.Module):
-    """q_phi(z | x) = N(mu, diag(exp(logvar))) and p_theta(x | z), pixels independent given z."""
+    """q_phi(z | x) = N(mu, diag(exp(logvar))), p_theta(x | z) with pixels independent given z, and the
+    prior p(z): N(0, I) or a learned mixture of `components` Gaussians."""
 
-    def __init__(self, latent=LATENT, hidden=HIDDEN, pixel_mean=None):
+    def __init__(self, latent=LATENT, hidden=HIDDEN, pixel_mean=None, components=COMPONENTS):
         super().__init__()
         self.encoder = mlp(784, 2 * latent, hidden, ENCODER_DEPTH)  # phi
         self.decoder = mlp(latent, 784, hidden, DECODER_DEPTH)  # theta
@@ -147,6 +159,9 @@ class VAE(nn.Module):
             p = pixel_mean.clamp(1e-3, 1 - 1e-3)
             with torch.no_grad():
                 self.decoder[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+        # lambda: weights, means and log-variances of the mixture (course_utils.variational.MixturePrior)
+        self.prior = variational.MixturePrior(latent, components) if components else None
+        self.latent = latent
 
     def encode(self, x):
         """x (B, 784) -> mu, logvar (B, latent)."""
@@ -156,10 +171,22 @@ class VAE(nn.Module):
         """z (..., latent) -> (..., 784) logits of the Bernoulli decoder (or means of a Gaussian one)."""
         return self.decoder(z)
 
+    def log_prior(self, z):
+        """log p(z): (..., latent) -> (...)."""
+        if self.prior is None:
+            return variational.gaussian_log_prob(z, 0.0, 0.0).sum(-1)
+        return self.prior.log_prob(z)
 
-def new_vae(latent=LATENT, hidden=HIDDEN, images=x_train):
+    def sample_prior(self, n, generator=None):
+        """(n, latent) codes z ~ p(z)."""
+        if self.prior is None:
+            return torch.randn(n, self.latent, generator=generator, device=cfg.device)
+        return self.prior.sample(n, generator)
+
+
+def new_vae(latent=LATENT, hidden=HIDDEN, images=x_train, components=COMPONENTS):
     torch.manual_seed(SEED)  # same initial weights for the same settings: runs are comparable
-    return VAE(latent, hidden, pixel_mean=images.mean(0).cpu()).to(cfg.device)
+    return VAE(latent, hidden, pixel_mean=images.mean(0).cpu(), components=components).to(cfg.device)
 
 
 vae = new_vae()
@@ -258,8 +285,11 @@ print("Gaussian log-likelihood = -L2 / (2 sigma^2) - const:  max difference",
 # ## 5. Training
 #
 # One training step: binarise a batch, encode it, draw $z$ with the trick, decode, and take a
-# gradient step on the negative ELBO $-(\text{reconstruction} - \text{KL})$. The KL between two
-# Gaussians is computed exactly (notebook 02); only the reconstruction is sampled, once per image.
+# gradient step on the negative ELBO $-(\text{reconstruction} - \text{KL})$. Against $\mathcal{N}(0, I)$
+# the KL between two Gaussians is exact (notebook 02). Against the mixture prior it has no closed
+# form: $\mathrm{KL} = \mathbb{E}_q[\log q(z \mid x)] - \mathbb{E}_q[\log p_\lambda(z)]$, whose first
+# term (minus the entropy of a Gaussian) is still exact and whose second is read at the same sample
+# $z$ as the reconstruction: unbiased, and its gradient reaches $\lambda$ too.
 #
 # The recipe, and what each choice bought (measured with `benchmarks/vae_recipe.py`, see section 9):
 # batches of 512 (faster per image on a CPU than smaller ones), Adam with the learning rate decayed
@@ -267,6 +297,14 @@ print("Gaussian log-likelihood = -L2 / (2 sigma^2) - const:  max difference",
 
 # %%
 steps = cfg.scale(full=EPOCHS * (len(x_train) // BATCH), fast=300)
+
+
+def kl_term(model, mu, logvar, z):
+    """KL(q(z|x) || p(z)) per image, (B,): exact for N(0, I); for the mixture, E_q[log q] (exact) minus
+    log p(z) at the sample z (B, latent)."""
+    if model.prior is None:
+        return variational.gaussian_kl(mu, logvar).sum(-1)
+    return variational.negative_entropy(logvar) - model.log_prior(z)
 
 
 def negative_bound(model, x, k=1):
@@ -277,11 +315,14 @@ def negative_bound(model, x, k=1):
     mu, logvar = model.encode(x)
     if k == 1:
         z = reparameterize(mu, logvar, torch.randn_like(mu))
-        reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), variational.gaussian_kl(mu, logvar).sum(-1)
+        reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), kl_term(model, mu, logvar, z)
         return -(reconstruction - kl).mean(), reconstruction.mean(), kl.mean()
     # IWAE (section 9): k samples per image, weights p(x, z) / q(z | x), bound L_k
-    log_w = variational.log_importance_weights(x, model.encode, model.decode, k)
-    kl = variational.gaussian_kl(mu, logvar).sum(-1).mean()
+    log_w = variational.log_importance_weights(x, model.encode, model.decode, k, log_prior=model.log_prior)
+    if model.prior is None:
+        kl = variational.gaussian_kl(mu, logvar).sum(-1).mean()
+    else:  # the KL at one more code per image (shown, not trained on)
+        kl = kl_term(model, mu, logvar, reparameterize(mu, logvar, torch.randn_like(mu))).mean()
     return -variational.iw_bound(log_w).mean(), (log_w.mean(0).mean() + kl).detach(), kl.detach()
 
 
@@ -310,13 +351,14 @@ print(f"trained for {history.seconds:.0f} s; last logged batch: -ELBO {history.l
 #
 # ## 6. Samples, reconstructions, and why they are blurry
 #
-# To **generate**, draw $z \sim \mathcal{N}(0, I)$ and decode. The decoder gives a *distribution*
-# over images: its mean $p_j$ (grey levels) and samples from it (binary pixels drawn independently).
+# To **generate**, draw $z \sim p(z)$ (a component $c \sim \pi$, then $z \sim \mathcal{N}(m_c, e^{s_c})$)
+# and decode. The decoder gives a *distribution* over images: its mean $p_j$ (grey levels) and
+# samples from it (binary pixels drawn independently).
 
 # %%
 vae.eval()
 with torch.no_grad():
-    z = torch.randn(32, LATENT, generator=torch.Generator(device=cfg.device).manual_seed(SEED), device=cfg.device)
+    z = vae.sample_prior(32, torch.Generator(device=cfg.device).manual_seed(SEED))
     means = torch.sigmoid(vae.decode(z)).cpu()
     pixel_samples = torch.bernoulli(means, generator=torch.Generator().manual_seed(0))
     recon = torch.sigmoid(vae.decode(vae.encode(x_test[:16])[0])).cpu()
@@ -350,7 +392,10 @@ plt.show()
 # average, not every time. $L_k$ tends to $\log p(x)$ as $k$ grows. The test NLL reported is $-L_k$
 # averaged over the test images, with $k$ = `EVAL_K` (2,500 in full mode; Burda et al.'s protocol,
 # 5,000, tightens the bound a little further for twice the samples). The same samples also give
-# $L_k$ for smaller $k$, to watch the bound tighten.
+# $L_k$ for smaller $k$, to watch the bound tighten. With the learned prior, $p_\theta(x, z_j)$ is
+# $p_\theta(x \mid z_j)\, p_\lambda(z_j)$: the bound is that of the whole model, prior included.
+# Burda et al.'s models keep $\mathcal{N}(0, I)$, so the comparison below sets a model with a learned
+# prior against theirs.
 #
 # **Exercise 3 (make it computable).** Write `iw_bound(log_w)`: from the log weights
 # $\log w_j = \log p_\theta(x, z_j) - \log q_\phi(z_j \mid x)$, shape `(k, B)`, return $L_k$ for each image,
@@ -383,7 +428,7 @@ def evaluate_main_model():
     start = time.perf_counter()
     scores = variational.evaluate(eval_images, vae.encode, vae.decode, k=eval_k, batch_size=100, chunk=250,
                                   generator=torch.Generator(device=cfg.device).manual_seed(SEED),
-                                  progress=not cfg.fast, report_k=smaller_k)
+                                  progress=not cfg.fast, report_k=smaller_k, log_prior=vae.log_prior)
     return {**scores, "seconds": time.perf_counter() - start}
 
 
@@ -428,7 +473,7 @@ def gaussian_loss(sigma2):
 
 gaussian_vaes = {}
 for sigma2 in (0.1, 0.01):
-    model = new_vae(latent=16, hidden=256, images=f_train)
+    model = new_vae(latent=16, hidden=256, images=f_train, components=0)  # N(0, I): its KL in closed form
     s = {"latent": 16, "depth": [ENCODER_DEPTH, DECODER_DEPTH], "hidden": 256, "steps": gaussian_steps,
          "sigma2": sigma2, "seed": SEED, "data": "fashion"}
     h = train.train_or_load(f"03_gaussian_vae_{sigma2}", model,
@@ -465,6 +510,27 @@ plt.show()
 # the budget. Mind the evaluation's $k$ when comparing numbers: $L_{2500}$ is tighter
 # than $L_{1000}$ on the same model (section 7 prints the curve).
 #
+# Then the prior (section 2), measured over three seeds because its gain had to stand out from the
+# spread between runs: the same networks and 40 epochs, against $\mathcal{N}(0, I)$ and mixtures of
+# 10, 50 and 200 components (10 screened with one seed). The course's records of those runs:
+
+# %%
+prior_runs = {**{f"{k} (vae_prior)": v for k, v in results.recorded("vae_prior").items()},
+              **{f"{k} (vae_prior_200)": v for k, v in results.recorded("vae_prior_200").items()}}
+print("40 epochs of this notebook's recipe; test NLL, k = 200, first 1,000 test images, mean ± sd over seeds:")
+# (when vae_prior ran, the recipe had 50 components: its notebook-03-40 rows are the mixture of 50)
+for name, record, prior in (("notebook-03-n01-40", "vae_prior", "N(0, I)"),
+                            ("mixture-10-40", "vae_prior", "a mixture of 10"),
+                            ("notebook-03-40", "vae_prior", "a mixture of 50"),
+                            ("mixture-200-40", "vae_prior_200", "a mixture of 200 (the recipe)")):
+    key = f"{name}: test NLL (nats) ({record})"
+    if key in prior_runs:
+        seeds = prior_runs[f"{name}: seeds ({record})"]
+        spread = (f" ± {prior_runs[f'{name}: test NLL, sd (nats) ({record})']:.2f} over {seeds:.0f} seeds"
+                  if seeds > 1 else ", 1 seed")
+        print(f"  prior {prior:30s} {prior_runs[key]:6.2f} nats{spread} (record {record})")
+
+# %% [markdown]
 # **IWAE** (Burda et al. 2016) trains on $L_k$ instead of the ELBO: `K_TRAIN = 5` in the parameters
 # cell draws 5 codes per image and weights them by $p(x, z_j) / q(z_j \mid x)$. The bound is tighter,
 # so the encoder is no longer punished for a posterior that a diagonal Gaussian cannot fit. Each
@@ -481,7 +547,7 @@ plt.show()
 # training); the right one decodes a regular grid of codes, spaced by the prior's quantiles.
 
 # %%
-vae2d = new_vae(latent=2)
+vae2d = new_vae(latent=2, components=0)  # N(0, I): its quantiles span the grid below
 steps_2d = cfg.scale(full=3000, fast=200)
 settings_2d = {"latent": 2, "depth": [ENCODER_DEPTH, DECODER_DEPTH], "hidden": HIDDEN, "steps": steps_2d,
                "batch": BATCH, "lr": [LR, LR_END], "seed": SEED}
@@ -516,20 +582,19 @@ widgets.latent_map(decode_images(vae2d), codes_2d, y_test[:5000].cpu(), [str(d) 
 # %% [markdown]
 # ### Sliders over the main model's codes
 #
-# The main model has `LATENT` dimensions, but not all are used: a dimension whose average KL is
-# near zero carries no information (its $q$ equals the prior), an *inactive unit* (Burda et al.
-# 2016 count them the same way, by the variance of $\mu$ across images). The sliders move the most
-# active dimensions, starting from the code of a test image.
+# The main model has `LATENT` dimensions, but not all are used: a dimension whose mean $\mu_d(x)$
+# hardly moves from image to image carries no information about $x$, an *inactive unit* (Burda et al.
+# 2016 count them by the variance of $\mu$ across images, $\mathrm{Var}_x[\mu_d(x)] > 0.01$). The
+# sliders move the most active dimensions, starting from the code of a test image.
 
 # %%
 with torch.no_grad():
-    mu_all, logvar_all = vae.encode(x_test[:2000])
-    kl_per_dim = variational.gaussian_kl(mu_all, logvar_all).mean(0).cpu()
+    mu_all = vae.encode(x_test[:2000])[0]
     activity = mu_all.var(0).cpu()
 active_units = int((activity > 0.01).sum())
-order = torch.argsort(kl_per_dim, descending=True)
-print(f"active units (Var[mu] > 0.01): {active_units} of {LATENT}; KL per dimension, largest first:",
-      " ".join(f"{v:.1f}" for v in kl_per_dim[order].tolist()))
+order = torch.argsort(activity, descending=True)
+print(f"active units (Var[mu] > 0.01): {active_units} of {LATENT}; Var[mu] per dimension, largest first:",
+      " ".join(f"{v:.2f}" for v in activity[order].tolist()))
 widgets.latent_sliders(decode_images(vae), dims=order[:6].tolist(), base=mu_all[0].cpu())
 
 # %% [markdown]
@@ -653,10 +718,15 @@ record_file = results.record(
 #   variance that trades reconstruction against KL.
 # - Pixels independent given $z$ make samples blurry (means) or noisy (samples).
 # - The importance-weighted bound $L_k$ estimates $\log p(x)$ in nats for comparisons with papers.
+# - The prior is part of the model: a mixture of Gaussians learned with the networks fits where the
+#   codes lie better than $\mathcal{N}(0, I)$, and its KL term, with no closed form, is estimated at the
+#   same sample as the reconstruction.
 #
 # ## Going further
 #
 # - Train with the IWAE bound (`K_TRAIN = 5`) or more stochastic layers (Burda et al. 2016).
+# - A prior built from the encoder itself, a mixture of the posteriors of learned pseudo-inputs (the
+#   VampPrior, Tomczak & Welling 2018); `VAE_OVERRIDES = {"prior_components": 0}` gives back $\mathcal{N}(0, I)$.
 # - Richer posteriors (normalising flows, Rezende & Mohamed 2015; Kingma et al. 2016) and richer
 #   decoders (PixelCNN, VQ-VAE) attack the blurriness; GANs (notebook 04) drop the likelihood.
 #   Notebook 08 measures this VAE's blur against the GANs' samples on one yardstick.
@@ -670,6 +740,8 @@ record_file = results.record(
 # - D. J. Rezende, S. Mohamed, D. Wierstra (2014). Stochastic backpropagation and approximate
 #   inference in deep generative models. *ICML*.
 # - Y. Burda, R. Grosse, R. Salakhutdinov (2016). Importance weighted autoencoders. *ICLR*.
+# - J. M. Tomczak, M. Welling (2018). VAE with a VampPrior. *AISTATS*. (The optimal prior is the
+#   average of the encoder's posteriors; a learned mixture of Gaussians is the simplest step towards it.)
 #   (Table 1: one stochastic layer, VAE 86.76 and IWAE k = 50 84.78 nats on MNIST.)
 # - R. J. Williams (1992). Simple statistical gradient-following algorithms for connectionist
 #   reinforcement learning. *Machine Learning* 8. (The score-function estimator.)

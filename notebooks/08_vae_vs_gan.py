@@ -33,9 +33,9 @@
 # **Prerequisites**: notebooks 03 (the VAE), 04 (GAN losses, the yardstick), 06 (WGAN-GP) and 07
 # (the tempered GAN's lens).
 #
-# **Time and hardware**: a full run took 23 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
-# of a minute each (loaded if notebooks 05-07 trained them), a short VAE (3 min), four
-# auto-encoders (4.7 min), the VAE-GAN (5.3 min). A GPU is used without code changes. FAST mode:
+# **Time and hardware**: a full run took 25 min on a 2-core server CPU (AMD EPYC): 9 MNIST GANs
+# of a minute each (loaded if notebooks 05-07 trained them), a short VAE (3.2 min), four
+# auto-encoders (4.8 min), the VAE-GAN (5.5 min). A GPU is used without code changes. FAST mode:
 # about two minutes. A rerun reloads every trained model, as does a run after
 # `benchmarks/aae_figure.py` and `benchmarks/vae_gan.py` under the same `COURSE_OUTPUT`.
 # A class sitting in FAST mode: about 84 min (estimated: reading at 100 words a minute, code at
@@ -104,14 +104,14 @@ iw_k, iw_n = cfg.scale(full=100, fast=10), cfg.scale(full=1000, fast=100)
 def vae_likelihood():
     x_bin = variational.binarize(x_test[:iw_n].flatten(1), torch.Generator(device=cfg.device).manual_seed(0))
     out = variational.evaluate(x_bin, vae.encode, vae.decode, k=iw_k,
-                               generator=torch.Generator(device=cfg.device).manual_seed(1))
+                               generator=torch.Generator(device=cfg.device).manual_seed(1), log_prior=vae.log_prior)
     return {"elbo": out["elbo"], "log_px": out["log_px"]}
 
 
 likelihood = train.compute_or_load("08_vae_likelihood", vae_likelihood,
                                    {"vae": vae_label, "source": vae_source, "k": iw_k, "n": iw_n})
 with torch.no_grad():
-    z_vae = torch.randn(yardstick.n, vae.latent, generator=torch.Generator().manual_seed(3)).to(cfg.device)
+    z_vae = vae.sample_prior(yardstick.n, torch.Generator().manual_seed(3))  # z ~ p(z), the VAE's own prior
     vae_means = torch.sigmoid(vae.decode(z_vae)).view(-1, 1, 28, 28)
     vae_binary = torch.bernoulli(vae_means, generator=torch.Generator(device=cfg.device).manual_seed(3))
 
@@ -303,8 +303,8 @@ for name, images, scores in [real_shown] + shown:
 # Compare with your prediction, row by row (the recording section prints the course's run too).
 #
 # - **Blur** shows as a small $\mathrm{tr}\,\Sigma$: the decoder means vary less than real digits
-#   (about two thirds of the test images' variance in the course's run), and the covariance term
-#   carries most of their distance.
+#   (compare the two traces in the table), and the covariance term carries about half of their
+#   distance in the course's run.
 # - **Noise**: the Bernoulli samples vary a little more, but their *mean* term grows: noisy pixels
 #   shift every image's features the same way, a systematic error, not variety.
 # - **The one-minute GANs** draw crisp strokes in often broken shapes, and their features vary *even

@@ -96,7 +96,7 @@ def vae_samples(cfg):
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
     vae, _, source, _ = variational.course_vae(cfg, x_train, short_steps=600, name="slides_vae_short")
     with torch.no_grad():
-        z = torch.randn(16, vae.latent, generator=torch.Generator().manual_seed(0)).to(cfg.device)
+        z = vae.sample_prior(16, torch.Generator().manual_seed(0))
         means = torch.sigmoid(vae.decode(z)).view(-1, 1, 28, 28).cpu()
         draws = torch.bernoulli(means, generator=torch.Generator().manual_seed(0))
     fig, axes = plt.subplots(2, 1, figsize=(10, 2.6))
@@ -254,8 +254,8 @@ def course_samples(cfg):
     vae, _, _, vae_label = variational.course_vae(cfg, x_train)
     with torch.no_grad():
         rows = [(f"{vae_label}: decoder means",
-                 torch.sigmoid(vae.decode(torch.randn(16, vae.latent, generator=torch.Generator().manual_seed(0))
-                                          .to(cfg.device))).view(-1, 1, 28, 28).cpu())]
+                 torch.sigmoid(vae.decode(vae.sample_prior(16, torch.Generator().manual_seed(0))))
+                 .view(-1, 1, 28, 28).cpu())]
     z = adversarial.noise(16, 64, seed=0, device=cfg.device)
     for kind, recipe in recipes.items():
         nets, history = adversarial.train_or_load_gan(f"08_{recipe.name}", recipe, adversarial.real_batches(x_train), 0,

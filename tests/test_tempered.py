@@ -120,7 +120,9 @@ def test_course_vae_trains_a_short_one_and_reloads_it(isolated_env):
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     vae, history, source, label = variational.course_vae(cfg, x, short_steps=3, name="test_vae")
-    assert not vae.training and label == "VAE, 3 steps of 512 images" and "trained here" in source
+    assert not vae.training and "trained here" in source
+    assert label == "VAE (prior: a mixture of 200), 3 steps of 512 images"
+    assert vae.prior is not None and vae.prior.mu.shape == (200, 32)  # the recipe's learned prior
     assert history.steps["loss"] == [0, 2]
     again, _, _, _ = variational.course_vae(cfg, x, short_steps=3, name="test_vae")
     for a, b in zip(vae.parameters(), again.parameters()):
@@ -145,11 +147,13 @@ def test_course_vae_finds_notebook_03s_model_by_the_recipe_both_share(isolated_e
     from course_utils import train
     cfg = config.setup(fast=True, seed=0, device="cpu", verbose=False)
     r = variational.VAE_03
-    model = train.seeded(1, lambda: variational.VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"]))
+    model = train.seeded(1, lambda: variational.VAE(latent=r["latent"], hidden=r["hidden"], depth=r["depth"],
+                                                    prior_components=r["prior_components"]))
     steps = cfg.scale(full=r["epochs"] * (60000 // r["batch"]), fast=300)
     train.train_or_load("03_vae", model, lambda: train.History(), variational.settings_03(r, steps))
     vae, _, source, label = variational.course_vae(cfg, torch.rand(8, 1, 28, 28))
-    assert source == "notebook 03's model" and label == f"notebook 03's VAE, {steps} steps of {r['batch']} images"
+    assert source == "notebook 03's model"
+    assert label == f"notebook 03's VAE (prior: a mixture of 200), {steps} steps of {r['batch']} images"
     for a, b in zip(vae.parameters(), model.parameters()):
         assert torch.equal(a, b)
     # another recipe (a run of notebook 03 with VAE_OVERRIDES) is another model: not found, trained here

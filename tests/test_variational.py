@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from course_utils import checks, variational, widgets
+from course_utils import checks, train, variational, widgets
 
 g = torch.Generator().manual_seed(0)
 
@@ -229,10 +229,14 @@ def test_latent_widgets_follow_their_sliders():
 
 
 def test_library_vae_has_notebook_03s_parameter_layout():
-    """Notebook 04 loads notebook 03's checkpoint into variational.VAE: names and shapes must match."""
-    vae = variational.VAE(latent=32, hidden=512, depth=(2, 3), pixel_mean=torch.full((784,), 0.25))
+    """Notebook 08 and the decks load notebook 03's checkpoint into variational.VAE: names and shapes must
+    match (the course's recipe: a learned prior of VAE_03's 200 components after the networks)."""
+    r = variational.VAE_03
+    vae = variational.VAE(latent=32, hidden=512, depth=(2, 3), pixel_mean=torch.full((784,), 0.25),
+                          prior_components=r["prior_components"])
     shapes = {k: tuple(v.shape) for k, v in vae.state_dict().items()}
-    assert shapes == {
+    assert r["prior_components"] == 200 and (r["latent"], r["hidden"], r["depth"]) == (32, 512, (2, 3))
+    assert shapes == {"prior.mu": (200, 32), "prior.logvar": (200, 32), "prior.logit": (200,),
         "encoder.0.weight": (512, 784), "encoder.0.bias": (512,), "encoder.2.weight": (512,
                                                                                        512), "encoder.2.bias": (512,),
         "encoder.4.weight": (64, 512), "encoder.4.bias": (64,),
@@ -248,6 +252,67 @@ def test_library_vae_has_notebook_03s_parameter_layout():
     loss = vae.negative_elbo(x)
     loss.backward()
     assert loss.item() > 0 and all(p.grad is not None for p in vae.parameters())
+
+
+def _mixture_reference(prior):
+    """torch.distributions' mixture of diagonal Gaussians with the prior's parameters (float64)."""
+    from torch.distributions import Categorical, Independent, MixtureSameFamily
+    mu, logvar, logit = (t.detach().double() for t in (prior.mu, prior.logvar, prior.logit))
+    return MixtureSameFamily(Categorical(logits=logit), Independent(Normal(mu, (0.5 * logvar).exp()), 1))
+
+
+def test_mixture_prior_density_and_samples_match_torch_distributions():
+    torch.manual_seed(0)
+    prior = variational.MixturePrior(latent=3, components=4).double()
+    with torch.no_grad():
+        prior.logvar.copy_(torch.randn(4, 3) * 0.5)
+        prior.logit.copy_(torch.randn(4))
+    reference = _mixture_reference(prior)
+    z = torch.randn(2, 5, 3, dtype=torch.float64) * 3  # (..., D) with two leading dimensions, some far off
+    # float64 on both sides, the same log-sum-exp of a few terms: agreement to ~1e-15 relative, 1e-10 is ample
+    torch.testing.assert_close(prior.log_prob(z), reference.log_prob(z), rtol=1e-10, atol=1e-10)
+    n = 200_000
+    draws = prior.sample(n, torch.Generator().manual_seed(1))
+    assert draws.shape == (n, 3)
+    # sample mean and variance against the mixture's, within 5 standard errors of their estimates
+    mean, var = reference.mean, reference.variance
+    assert ((draws.mean(0) - mean).abs() < 5 * (var / n).sqrt()).all()
+    fourth = ((reference.sample((n,)) - mean) ** 4).mean(0)  # E[(z - mean)^4], for the variance's error
+    assert ((draws.var(0) - var).abs() < 5 * ((fourth - var**2) / n).sqrt()).all()
+
+
+def test_vae_prior_kl_and_bound_fall_back_to_n01_and_differ_for_a_learned_mixture():
+    plain, mixed = (train.seeded(0, lambda c=c: variational.VAE(latent=4, hidden=16, depth=(1, 1), prior_components=c))
+                    for c in (0, 3))
+    # the networks start from the same weights: the prior is built after them
+    assert all(torch.equal(plain.state_dict()[k], v) for k, v in mixed.state_dict().items() if "prior" not in k)
+    x = torch.bernoulli(torch.full((6, 784), 0.3), generator=torch.Generator().manual_seed(0))
+    mu, logvar = plain.encode(x)
+    z = variational.reparameterize(mu, logvar, torch.randn(mu.shape, generator=torch.Generator().manual_seed(2)))
+    assert torch.equal(plain.kl(mu, logvar, z), variational.gaussian_kl(mu, logvar).sum(-1))
+    assert torch.equal(plain.log_prior(z), variational.gaussian_log_prob(z, 0.0, 0.0).sum(-1))
+    torch.testing.assert_close(plain.sample_prior(5, torch.Generator().manual_seed(3)),
+                               torch.randn(5, 4, generator=torch.Generator().manual_seed(3)), rtol=0, atol=0)
+    # the mixture's KL: exact E_q[log q] (minus Normal's entropy) minus log p(z) at the sample
+    entropy = Normal(mu, (0.5 * logvar).exp()).entropy().sum(-1)
+    torch.testing.assert_close(variational.negative_entropy(logvar), -entropy, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(mixed.kl(mu, logvar, z), -entropy - mixed.prior.log_prob(z), rtol=1e-5, atol=1e-5)
+    # averaged over many z ~ q it estimates KL(q || p) = E_q[log q(z) - log p(z)]: the same mean, within 5 s.e.
+    eps = torch.randn(20_000, *mu.shape, generator=torch.Generator().manual_seed(4))
+    zs = variational.reparameterize(mu, logvar, eps)
+    direct = variational.gaussian_log_prob(zs, mu, logvar).sum(-1) - mixed.log_prior(zs)
+    estimate = mixed.kl(mu.expand_as(zs), logvar.expand_as(zs), zs)
+    assert ((estimate.mean(0) - direct.mean(0)).abs() < 5 * (direct - estimate).std(0) / 20_000**0.5 + 1e-4).all()
+    # the bound uses the prior it is given: a one-component mixture at N(0, I) is N(0, I)
+    one = variational.VAE(latent=4, hidden=16, depth=(1, 1), prior_components=1)
+    one.load_state_dict({**plain.state_dict(), "prior.mu": torch.zeros(1, 4), "prior.logvar": torch.zeros(1, 4),
+                         "prior.logit": torch.zeros(1)})
+    scores = [variational.evaluate(x, m.encode, m.decode, k=50, generator=torch.Generator().manual_seed(5),
+                                   log_prior=m.log_prior)["nll"] for m in (plain, one, mixed)]
+    assert scores[0] == pytest.approx(scores[1], rel=1e-6) and abs(scores[2] - scores[0]) > 1e-3
+    loss, _, kl = variational.negative_bound(mixed, x)
+    loss.backward()
+    assert all(p.grad is not None for p in mixed.prior.parameters()) and kl.item() == kl.item()
 
 
 def _notebook_03s_former_loop(model, x, n_steps, k=1, batch=16, binarize=True, lr=(3e-3, 1e-4), seed=0, loss_fn=None):
