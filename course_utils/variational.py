@@ -314,7 +314,7 @@ def negative_bound(model, x: torch.Tensor, k: int = 1, beta: float = 1.0, genera
         reconstruction, kl = bernoulli_log_likelihood(x, model.decode(z)), model.kl(mu, logvar, z)
         return -(reconstruction - beta * kl).mean(), reconstruction.mean(), kl.mean()
     log_w = log_importance_weights(x, model.encode, model.decode, k, generator, model.log_prior)
-    if getattr(model, "prior", None) is None:
+    if model.prior is None:
         kl = gaussian_kl(mu, logvar).sum(-1).mean()
     else:  # a learned prior: the KL sampled at one more code per image (a diagnostic only)
         eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)

@@ -38,7 +38,7 @@
 # 5,000, `EVAL_K = 5000`, draw twice the samples); the recipe before the learned prior took 19 on an
 # Intel Xeon. A GPU is used without code changes. FAST mode: about 40 s. A second run reloads the trained models and the
 # test scores instead of computing them again.
-# A class sitting in FAST mode: about 82 min (estimated: reading at 100 words a minute, code at
+# A class sitting in FAST mode: about 81 min (estimated: reading at 100 words a minute, code at
 # 25 lines a minute, 8 min per exercise, 4 per Think question).
 #
 # **What it shows**: a VAE trained on MNIST and its test log-likelihood in nats beside Burda et al.
@@ -128,14 +128,10 @@ plt.show()
 # outputs $2 \times$ `LATENT` numbers, read as $(\mu, \log \sigma^2)$: a log-variance can take any
 # real value, so no constraint is needed. The Bernoulli decoder outputs one *logit* per pixel.
 #
-# The prior $p(z)$ is a modelling choice too. $\mathcal{N}(0, I)$ is the classic one, but the KL term
-# then pulls every image's code towards one round blob, while the codes of ten digit classes would
-# rather form clumps. Here the prior is a mixture of `COMPONENTS` Gaussians,
-# $p_\lambda(z) = \sum_c \pi_c \mathcal{N}(z; m_c, \operatorname{diag} e^{s_c})$, whose weights, means and
-# variances are learned with the networks (Tomczak & Welling 2018; Makhzani et al.'s figure in the
-# lecture sets a VAE against a fixed mixture prior). At the same budget it tightened the bound by more
-# than a nat, far beyond the spread between seeds (section 9 prints the records).
-# `VAE_OVERRIDES = {"prior_components": 0}` gives back $\mathcal{N}(0, I)$.
+# The prior is a choice too. $\mathcal{N}(0, I)$ pulls every code towards one round blob, while ten
+# digit classes would rather form clumps. Here it is a mixture of `COMPONENTS` Gaussians,
+# $p_\lambda(z) = \sum_c \pi_c \mathcal{N}(z; m_c, \operatorname{diag} e^{s_c})$, learned with the networks
+# (Tomczak & Welling 2018): more than a nat tighter at the same budget (section 9).
 
 # %%
 def mlp(n_in, n_out, hidden, depth):
@@ -287,9 +283,8 @@ print("Gaussian log-likelihood = -L2 / (2 sigma^2) - const:  max difference",
 # One training step: binarise a batch, encode it, draw $z$ with the trick, decode, and take a
 # gradient step on the negative ELBO $-(\text{reconstruction} - \text{KL})$. Against $\mathcal{N}(0, I)$
 # the KL between two Gaussians is exact (notebook 02). Against the mixture prior it has no closed
-# form: $\mathrm{KL} = \mathbb{E}_q[\log q(z \mid x)] - \mathbb{E}_q[\log p_\lambda(z)]$, whose first
-# term (minus the entropy of a Gaussian) is still exact and whose second is read at the same sample
-# $z$ as the reconstruction: unbiased, and its gradient reaches $\lambda$ too.
+# form: $\mathrm{KL} = \mathbb{E}_q[\log q(z \mid x)] - \mathbb{E}_q[\log p_\lambda(z)]$; the first term
+# is exact, the second read at the reconstruction's sample $z$ (unbiased).
 #
 # The recipe, and what each choice bought (measured with `benchmarks/vae_recipe.py`, see section 9):
 # batches of 512 (faster per image on a CPU than smaller ones), Adam with the learning rate decayed
@@ -392,10 +387,8 @@ plt.show()
 # average, not every time. $L_k$ tends to $\log p(x)$ as $k$ grows. The test NLL reported is $-L_k$
 # averaged over the test images, with $k$ = `EVAL_K` (2,500 in full mode; Burda et al.'s protocol,
 # 5,000, tightens the bound a little further for twice the samples). The same samples also give
-# $L_k$ for smaller $k$, to watch the bound tighten. With the learned prior, $p_\theta(x, z_j)$ is
-# $p_\theta(x \mid z_j)\, p_\lambda(z_j)$: the bound is that of the whole model, prior included.
-# Burda et al.'s models keep $\mathcal{N}(0, I)$, so the comparison below sets a model with a learned
-# prior against theirs.
+# $L_k$ for smaller $k$, to watch the bound tighten. Here $p_\theta(x, z_j)$ includes the learned
+# prior; Burda et al.'s models keep $\mathcal{N}(0, I)$.
 #
 # **Exercise 3 (make it computable).** Write `iw_bound(log_w)`: from the log weights
 # $\log w_j = \log p_\theta(x, z_j) - \log q_\phi(z_j \mid x)$, shape `(k, B)`, return $L_k$ for each image,
@@ -510,33 +503,28 @@ plt.show()
 # the budget. Mind the evaluation's $k$ when comparing numbers: $L_{2500}$ is tighter
 # than $L_{1000}$ on the same model (section 7 prints the curve).
 #
-# Then the prior (section 2), measured over three seeds because its gain had to stand out from the
-# spread between runs: the same networks and 40 epochs, against $\mathcal{N}(0, I)$ and mixtures of
-# 10, 50 and 200 components (10 screened with one seed). The course's records of those runs:
+# Then the prior (section 2), over three seeds: the same networks and 40 epochs, $\mathcal{N}(0, I)$
+# against mixtures. The course's records:
 
 # %%
-prior_runs = {**{f"{k} (vae_prior)": v for k, v in results.recorded("vae_prior").items()},
-              **{f"{k} (vae_prior_200)": v for k, v in results.recorded("vae_prior_200").items()}}
+prior_records = {record: results.recorded(record) for record in ("vae_prior", "vae_prior_200")}
 print("40 epochs of this notebook's recipe; test NLL, k = 200, first 1,000 test images, mean ± sd over seeds:")
 # (when vae_prior ran, the recipe had 50 components: its notebook-03-40 rows are the mixture of 50)
 for name, record, prior in (("notebook-03-n01-40", "vae_prior", "N(0, I)"),
                             ("mixture-10-40", "vae_prior", "a mixture of 10"),
                             ("notebook-03-40", "vae_prior", "a mixture of 50"),
                             ("mixture-200-40", "vae_prior_200", "a mixture of 200 (the recipe)")):
-    key = f"{name}: test NLL (nats) ({record})"
-    if key in prior_runs:
-        seeds = prior_runs[f"{name}: seeds ({record})"]
-        spread = (f" ± {prior_runs[f'{name}: test NLL, sd (nats) ({record})']:.2f} over {seeds:.0f} seeds"
-                  if seeds > 1 else ", 1 seed")
-        print(f"  prior {prior:30s} {prior_runs[key]:6.2f} nats{spread} (record {record})")
+    m = prior_records[record]
+    if f"{name}: test NLL (nats)" in m:
+        seeds = m[f"{name}: seeds"]
+        spread = f" ± {m[f'{name}: test NLL, sd (nats)']:.2f} over {seeds:.0f} seeds" if seeds > 1 else ", 1 seed"
+        print(f"  prior {prior:30s} {m[f'{name}: test NLL (nats)']:6.2f} nats{spread} (record {record})")
 
 # %% [markdown]
 # **IWAE** (Burda et al. 2016) trains on $L_k$ instead of the ELBO: `K_TRAIN = 5` in the parameters
 # cell draws 5 codes per image and weights them by $p(x, z_j) / q(z_j \mid x)$. The bound is tighter,
-# so the encoder is no longer punished for a posterior that a diagonal Gaussian cannot fit. Each
-# epoch costs more (five decoder passes per image), and at equal time the benchmark found it level with the VAE:
-# its advantage in the paper comes with many more epochs. Its ELBO is much looser: the IWAE
-# encoder is not trained to make the ELBO tight.
+# so the encoder is not punished for a posterior a diagonal Gaussian cannot fit. Each epoch costs
+# five decoder passes per image; at equal time the benchmark found it level with the VAE.
 #
 # ## 10. Inside the latent space
 #
@@ -718,15 +706,13 @@ record_file = results.record(
 #   variance that trades reconstruction against KL.
 # - Pixels independent given $z$ make samples blurry (means) or noisy (samples).
 # - The importance-weighted bound $L_k$ estimates $\log p(x)$ in nats for comparisons with papers.
-# - The prior is part of the model: a mixture of Gaussians learned with the networks fits where the
-#   codes lie better than $\mathcal{N}(0, I)$, and its KL term, with no closed form, is estimated at the
-#   same sample as the reconstruction.
+# - A learned mixture prior fits the codes better than $\mathcal{N}(0, I)$; its KL term is sampled.
 #
 # ## Going further
 #
 # - Train with the IWAE bound (`K_TRAIN = 5`) or more stochastic layers (Burda et al. 2016).
-# - A prior built from the encoder itself, a mixture of the posteriors of learned pseudo-inputs (the
-#   VampPrior, Tomczak & Welling 2018); `VAE_OVERRIDES = {"prior_components": 0}` gives back $\mathcal{N}(0, I)$.
+# - Compare with $\mathcal{N}(0, I)$ (`VAE_OVERRIDES = {"prior_components": 0}`) or try the VampPrior
+#   (Tomczak & Welling 2018).
 # - Richer posteriors (normalising flows, Rezende & Mohamed 2015; Kingma et al. 2016) and richer
 #   decoders (PixelCNN, VQ-VAE) attack the blurriness; GANs (notebook 04) drop the likelihood.
 #   Notebook 08 measures this VAE's blur against the GANs' samples on one yardstick.
