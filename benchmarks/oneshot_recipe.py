@@ -2,16 +2,19 @@
 
     python benchmarks/oneshot_recipe.py   # the record notebook 01 prints: 3 seeds of the first three, 1 of the rest
     python benchmarks/oneshot_recipe.py --only 576d --screen --seeds 3 --no-record   # one more seed of one variant
+    python benchmarks/oneshot_recipe.py --only episodes-28px-576d --screen --images 2000000 --tta \
+        --record oneshot_final   # notebook 01's final model over 3 seeds, with test-time augmentation
     python benchmarks/oneshot_recipe.py --fast          # smoke run (400 images, one seed, nothing recorded)
 
 Each variant is a registered one-shot recipe (``oneshot.RECIPES``) with the changes below, trained by
 ``oneshot.train_episodes`` (notebook 01's loop: prototype loss on episodes of hard, same-alphabet
 negatives, Adam with a cosine decay) for ``--images`` images from the same initial weights per seed, and
-scored on notebook 01's trials: 400 20-way one-shot trials within alphabet and 400 across alphabets on
-the evaluation split (trial seed 0), cosine nearest neighbour. Models are cached under ``COURSE_OUTPUT``
+scored on notebook 01's trials: ``oneshot.TRIALS`` (2,000) 20-way one-shot trials within alphabet and as many
+across alphabets on the evaluation split (trial seed 0), cosine nearest neighbour; with ``--tta`` also with
+test-time augmentation (``oneshot.tta``). Models are cached under ``COURSE_OUTPUT``
 by their settings (``train.train_or_load``), so a second run only evaluates. The table gives each
-variant's mean and spread over seeds and its training time; recorded as ``oneshot_recipe``
-(``course_utils.results``) unless ``--no-record``. Run one CPU-heavy job at a time: the times are the
+variant's mean and spread over seeds and its training time; recorded as ``oneshot_recipe`` (or ``--record``'s
+name; ``course_utils.results``) unless ``--no-record``. Run one CPU-heavy job at a time: the times are the
 budget's currency.
 """
 
@@ -39,7 +42,6 @@ VARIANTS = {  # name: (registered recipe, changes); "AxB": A characters x B draw
 }
 # measured over every seed; the other variants were screened with one
 CONFIRMED = ["episodes-28px", "576d", "episodes-28px-576d"]
-N_WAY, N_TRIALS = 20, 400
 
 
 def changes(name: str) -> dict:
@@ -48,14 +50,17 @@ def changes(name: str) -> dict:
     return {k: v for k, v in r.items() if v != base[k]}
 
 
-def evaluate(net, split, device, trial_seed: int = 0) -> tuple[oneshot.Score, oneshot.Score]:
-    """(within-alphabet, across-alphabet) 20-way one-shot scores of ``net`` on ``split``: notebook 01's trials."""
-    return tuple(oneshot.evaluate(net, split, oneshot.make_trials(split, N_WAY, N_TRIALS, within, trial_seed),
-                                  device=device) for within in (True, False))
+def evaluate(embed, split, device, trial_seed: int = 0, trials: int = oneshot.TRIALS) -> tuple[oneshot.Score, ...]:
+    """(within-alphabet, across-alphabet) 20-way one-shot scores of ``embed`` on ``split``: notebook 01's trials."""
+    return tuple(oneshot.evaluate_many(embed, split, [oneshot.make_trials(split, oneshot.N_WAY, trials, within,
+                                                                          trial_seed) for within in (True, False)],
+                                       device=device))
 
 
-def train_variant(name: str, seed: int, images: int, cfg, splits: dict) -> dict:
-    """Train (or load) one variant for one seed and score it: {"variant", "seed", "within", "across", "seconds"}."""
+def train_variant(name: str, seed: int, images: int, cfg, splits: dict, trials: int = oneshot.TRIALS,
+                  tta: bool = False) -> dict:
+    """Train (or load) one variant for one seed and score it on ``trials`` trials a split: {"variant", "seed",
+    "within", "across", "seconds", "dim"}, with "within, TTA" and "across, TTA" if ``tta``."""
     base, changes = VARIANTS[name]
     r = oneshot.recipe(base, **changes)
     if r.size not in splits:
@@ -64,10 +69,15 @@ def train_variant(name: str, seed: int, images: int, cfg, splits: dict) -> dict:
     start = time.perf_counter()
     net, history = oneshot.trained(r, images, seed, background, cfg.device, progress=not cfg.fast,
                                    desc=f"{name}, seed {seed}")
-    within, across = evaluate(net, evaluation, cfg.device)
+    within, across = evaluate(net, evaluation, cfg.device, trials=trials)
     row = {"variant": name, "seed": seed, "within": within.accuracy, "across": across.accuracy,
            "seconds": history.seconds, "dim": net(torch.zeros(1, 1, r.size, r.size, device=cfg.device)).shape[1]}
-    print(f"| {name} | {seed} | {within.accuracy:.1f} | {across.accuracy:.1f} | {history.seconds:.0f} | "
+    extra = ""
+    if tta:
+        scores = evaluate(oneshot.tta(net, copies=cfg.scale(full=8, fast=2)), evaluation, cfg.device, trials=trials)
+        row["within, TTA"], row["across, TTA"] = (s.accuracy for s in scores)
+        extra = f" {row['within, TTA']:.1f} | {row['across, TTA']:.1f} |"
+    print(f"| {name} | {seed} | {within.accuracy:.1f} | {across.accuracy:.1f} |{extra} {history.seconds:.0f} | "
           f"({time.perf_counter() - start:.0f} s this run)", flush=True)
     return row
 
@@ -83,34 +93,40 @@ def run(argv=None) -> list[dict]:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--images", type=int, default=300_000, help="images seen by each run")
     parser.add_argument("--fast", action="store_true", help="smoke run: 400 images, one seed, nothing recorded")
+    parser.add_argument("--tta", action="store_true", help="score with test-time augmentation too")
+    parser.add_argument("--record", default="oneshot_recipe", help="the record's name (default: %(default)s)")
     parser.add_argument("--no-record", action="store_true", help="print the tables only")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     cfg = config.setup(fast=args.fast, seed=args.seeds[0], device=args.device)
     seeds = args.seeds[:1] if args.fast else args.seeds
     images = cfg.scale(full=args.images, fast=400)
-    print(f"{images:,} images per run; 20-way one-shot, {N_TRIALS} trials within alphabet and {N_TRIALS} across")
-    print("| variant | seed | within (%) | across (%) | training (s) |\n| --- | ---: | ---: | ---: | ---: |")
+    trials = cfg.scale(full=oneshot.TRIALS, fast=100)
+    splits_scored = ["within", "across"] + (["within, TTA", "across, TTA"] if args.tta else [])
+    print(f"{images:,} images per run; {oneshot.N_WAY}-way one-shot, {trials:,} trials within alphabet and "
+          f"{trials:,} across")
+    print("| variant | seed | " + " | ".join(f"{s} (%)" for s in splits_scored) + " | training (s) |\n| --- |"
+          + " ---: |" * (len(splits_scored) + 2))
     splits: dict = {}
     runs = [(name, seed) for name in args.only for seed in seeds]
     runs += [(name, seeds[0]) for name in args.screen if name not in args.only]
-    rows = [train_variant(name, seed, images, cfg, splits) for name, seed in runs]
-    print(f"\n| variant | changes from {BASE} | seeds | within (%) | across (%) | training (s) |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    rows = [train_variant(name, seed, images, cfg, splits, trials, args.tta) for name, seed in runs]
+    print(f"\n| variant | changes from {BASE} | seeds | " + " | ".join(f"{s} (%)" for s in splits_scored)
+          + " | training (s) |\n| --- | --- |" + " ---: |" * (len(splits_scored) + 2))
     metrics = {}
     for name in dict.fromkeys(name for name, _ in runs):
         mine = [r for r in rows if r["variant"] == name]
-        within, across = [r["within"] for r in mine], [r["across"] for r in mine]
         seconds = statistics.mean(r["seconds"] for r in mine)
-        print(f"| {name} | {changes(name) or 'none'} | {len(mine)} | {results.spread(within)} | "
-              f"{results.spread(across)} | {seconds:.0f} |")
-        for split, values in (("within", within), ("across", across)):
+        print(f"| {name} | {changes(name) or 'none'} | {len(mine)} | "
+              + " | ".join(results.spread([r[s] for r in mine]) for s in splits_scored) + f" | {seconds:.0f} |")
+        for split in splits_scored:
+            values = [r[split] for r in mine]
             metrics[f"{name}, {images:,} images: {split} (%)"] = statistics.mean(values)
             if len(values) > 1:
                 metrics[f"{name}, {images:,} images: {split}, sd (%)"] = statistics.stdev(values)
         metrics[f"{name}, {images:,} images: training (s)"] = seconds
     if not (args.fast or args.no_record):
-        results.record("oneshot_recipe", metrics, cfg)
+        results.record(args.record, metrics, cfg)
     return rows
 
 

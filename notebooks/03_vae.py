@@ -385,10 +385,10 @@ plt.show()
 # The inequalities hold in expectation over the samples $z_j$ (Jensen's inequality, Burda et al.'s
 # Theorem 1): one draw of $L_k$ can land above $\log p(x)$, and a larger $k$ tightens the bound on
 # average, not every time. $L_k$ tends to $\log p(x)$ as $k$ grows. The test NLL reported is $-L_k$
-# averaged over the test images, with $k$ = `EVAL_K` (2,500 in full mode; Burda et al.'s protocol,
-# 5,000, tightens the bound a little further for twice the samples). The same samples also give
-# $L_k$ for smaller $k$, to watch the bound tighten. Here $p_\theta(x, z_j)$ includes the learned
-# prior; Burda et al.'s models keep $\mathcal{N}(0, I)$.
+# averaged over the test images, with $k$ = `EVAL_K` (2,500 in full mode; Burda et al. used 5,000), and
+# its Monte Carlo standard error: $L_k$ is the log of a mean of $k$ weights, of variance about
+# $\mathrm{Var}[w] / (k\,\bar w^2)$ (the delta method). The same samples also give $L_k$ for smaller $k$.
+# Here $p_\theta(x, z_j)$ includes the learned prior; Burda et al.'s models keep $\mathcal{N}(0, I)$.
 #
 # **Exercise 3 (make it computable).** Write `iw_bound(log_w)`: from the log weights
 # $\log w_j = \log p_\theta(x, z_j) - \log q_\phi(z_j \mid x)$, shape `(k, B)`, return $L_k$ for each image,
@@ -427,11 +427,12 @@ def evaluate_main_model():
 
 # the scores are saved beside the checkpoint: a second run of the notebook reads them back
 scores = train.compute_or_load("03_vae_eval", evaluate_main_model,
-                               {**settings, "eval_k": eval_k, "eval_images": len(eval_images), "report_k": smaller_k})
+                               {**settings, "eval_k": eval_k, "eval_images": len(eval_images), "report_k": smaller_k,
+                                "outputs": "with log_px_se"})  # an evaluation cached without the error is redone
 test_nll, test_elbo = scores["nll"], scores["elbo"]
 print(f"{len(eval_images)} test images, k = {eval_k} ({scores['seconds']:.0f} s)")
 print(f"  test ELBO:                     {test_elbo:8.2f} nats  (-ELBO {-test_elbo:.2f})")
-print(f"  test NLL, -L_k:                {test_nll:8.2f} nats")
+print(f"  test NLL, -L_k:                {test_nll:8.2f} nats  (Monte Carlo standard error {scores['log_px_se']:.3f})")
 print( "  Burda et al. 2016, Table 1:    VAE (1 stochastic layer) 86.76, IWAE k = 50: 84.78 nats, after 3,280 epochs")
 print("  -L_k from the first k of the same samples: "
       + ", ".join(f"k = {j}: {-v:.2f}" for j, v in scores["log_px_at"].items()) + f", k = {eval_k}: {test_nll:.2f}")
@@ -651,6 +652,7 @@ record_file = results.record(
     "03_vae",
     {
         "test NLL, IW bound (nats)": test_nll,
+        "test NLL, Monte Carlo standard error (nats)": scores["log_px_se"],
         "test -ELBO (nats)": -test_elbo,
         "IW samples k": eval_k,
         **({"test NLL, k = 1,000 (nats)": -scores["log_px_at"][1000]} if 1000 in scores["log_px_at"] else {}),

@@ -31,8 +31,6 @@ RECORDS = ROOT / "benchmarks" / "results"
 STATED: dict[str, dict[str, str]] = {
     "00_setup": {},
     "01_siamese": {
-        "1.5": "arithmetic: binomial standard error sqrt(0.9 * 0.1 / 400) at 90 %",
-        "90 %": "the accuracy at which that standard error is worked out",
         "95.5": "paper: Lake et al. 2015, people",
         "21.7": "paper: Koch et al. 2015, Table 2 (1-NN on pixels)",
         "92.0": "paper: Koch et al. 2015, Table 2",

@@ -135,6 +135,34 @@ def test_evaluate_perfect_constant_and_pixel_embeddings(evaluation):
     assert 15 < pixels.accuracy < 30
 
 
+def test_evaluate_many_scores_each_set_as_evaluate_does(evaluation):
+    sets = [oneshot.make_trials(evaluation, 20, 200, within, seed=3) for within in (True, False)]
+
+    def pixels(x):  # no arithmetic: the same vectors whatever the batches, so the scores are equal exactly
+        return x.flatten(1)
+
+    many = oneshot.evaluate_many(pixels, evaluation, sets, distance="l2")
+    assert [(s.accuracy, s.n) for s in many] == [(oneshot.evaluate(pixels, evaluation, t, distance="l2").accuracy, 200)
+                                                 for t in sets]
+
+
+def test_tta_averages_normalised_embeddings_and_is_seeded():
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+    def model(x):
+        return x.flatten(1)[:, :40] * 3.0
+
+    assert torch.allclose(oneshot.tta(model, copies=0)(x), F.normalize(model(x), dim=1))
+    a, b, c = (oneshot.tta(model, copies=3, seed=s)(x) for s in (1, 1, 2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    # the mean of 4 unit vectors: norm <= 1, and below 1 as the distorted copies differ from x
+    assert (a.norm(dim=1) <= 1 + 1e-6).all() and (a.norm(dim=1) < 0.999).any()
+
+
+def test_the_protocols_trials_tell_three_points_apart_near_85():
+    assert oneshot.trials_to_tell_apart(0.85, 0.03) <= oneshot.TRIALS < oneshot.trials_to_tell_apart(0.85, 0.01)
+
+
 def test_score_has_the_binomial_standard_error():
     s = oneshot.score(torch.tensor([True] * 90 + [False] * 10))
     assert s.accuracy == pytest.approx(90.0) and s.stderr == pytest.approx(100 * math.sqrt(0.9 * 0.1 / 100))
@@ -295,6 +323,13 @@ def test_screen_table_reads_the_benchmarks_record():
     header, first, second = oneshot.screen_table(record).splitlines()
     assert first.split() == ["a,", "9", "images", "81.2", "±", "1.0", "92.0", "±", "0.5", "124"]
     assert second.split() == ["b,", "9", "images", "70.0", "(1", "seed)", "90.0", "(1", "seed)", "12"]
+    with_tta = {**record, "a, 9 images: within, TTA (%)": 83.0, "a, 9 images: within, TTA, sd (%)": 0.3,
+                "a, 9 images: across, TTA (%)": 94.0}
+    header, first, second = oneshot.screen_table(with_tta).splitlines()
+    assert "within, TTA (%)" in header and "across, TTA (%)" in header
+    assert first.split()[3:] == ["81.2", "±", "1.0", "92.0", "±", "0.5", "83.0", "±", "0.3", "94.0", "(1", "seed)",
+                                 "124"]
+    assert second.split()[-3:] == ["n/a", "n/a", "12"]  # b was scored without test-time augmentation
 
 
 def test_cosine_schedule_closed_form_and_held_at_zero():

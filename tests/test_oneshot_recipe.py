@@ -3,7 +3,7 @@ what its cached models score."""
 
 import pytest
 
-from course_utils import config, data, oneshot
+from course_utils import config, data, oneshot, results
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def test_every_variant_names_a_registered_recipe_and_known_fields(bench):
 
 def test_a_fast_run_reports_what_its_cached_models_score(bench, isolated_env, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_FAST", "1")
-    rows = bench.run(["--fast", "--only", "episodes-28px", "--screen", "576d"])
+    rows = bench.run(["--fast", "--only", "episodes-28px", "--screen", "576d", "--tta"])
     assert [(r["variant"], r["seed"], r["dim"]) for r in rows] == [("episodes-28px", 0, 64), ("576d", 0, 576)]
     assert not (isolated_env / "results").exists()  # --fast records nothing
     out = capsys.readouterr().out
@@ -28,6 +28,21 @@ def test_a_fast_run_reports_what_its_cached_models_score(bench, isolated_env, mo
     for row in rows:
         base, changes = bench.VARIANTS[row["variant"]]
         net, _ = oneshot.trained(oneshot.recipe(base, **changes), 400, 0, background)  # loaded, not trained
-        within, across = bench.evaluate(net, evaluation, "cpu")
+        within, across = bench.evaluate(net, evaluation, "cpu", trials=100)  # FAST mode's trials
         assert (row["within"], row["across"]) == (within.accuracy, across.accuracy)
-        assert f"| {row['variant']} | 0 | {within.accuracy:.1f} | {across.accuracy:.1f} |" in out
+        # test-time augmentation: FAST's 2 copies, the same seeded distortions as the run's
+        tta_within, tta_across = bench.evaluate(oneshot.tta(net, copies=2), evaluation, "cpu", trials=100)
+        assert (row["within, TTA"], row["across, TTA"]) == (tta_within.accuracy, tta_across.accuracy)
+        assert (f"| {row['variant']} | 0 | {within.accuracy:.1f} | {across.accuracy:.1f} | {tta_within.accuracy:.1f} | "
+                f"{tta_across.accuracy:.1f} |") in out
+
+
+def test_a_run_records_under_the_name_it_is_given(bench, isolated_env, monkeypatch):
+    # one seed of one variant at 400 images (FAST sizes, but a full-mode run, so it records)
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    rows = bench.run(["--only", "episodes-28px", "--screen", "--seeds", "0", "--images", "400", "--record", "mine"])
+    metrics = results.recorded("mine", folder=isolated_env / "results")
+    assert metrics["episodes-28px, 400 images: within (%)"] == rows[0]["within"]
+    assert metrics["episodes-28px, 400 images: across (%)"] == rows[0]["across"]
+    assert "episodes-28px, 400 images: within, TTA (%)" not in metrics  # only with --tta
+    assert not (isolated_env / "results" / "oneshot_recipe.json").exists()

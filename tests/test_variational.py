@@ -117,13 +117,29 @@ def test_iw_bound_increases_with_k_and_reaches_log_px():
     torch.testing.assert_close(bounds[5000], exact, atol=1e-2, rtol=0)
 
 
+def test_iw_bound_variance_is_the_delta_method_and_matches_repeated_draws():
+    log_w = randn(50, 3) * 2 - 100  # weights of very different sizes, about e^-100: no underflow
+    w = (log_w - log_w.max()).exp()  # the same ratios, scaled to be representable
+    direct = w.var(0, unbiased=False) / (50 * w.mean(0) ** 2)
+    torch.testing.assert_close(variational.iw_bound_variance(log_w), direct, rtol=1e-10, atol=0)
+    # log-normal weights, log w ~ N(0, s^2): Var[w] / E[w]^2 = e^(s^2) - 1. Over 4,000 independent draws of
+    # L_k the sample sd has a relative error of about 1 / sqrt(2 * 4000) = 1.1 %; the delta method's own
+    # error is O(1 / k) = 0.5 % here: 5 % is far outside both
+    s, k = 0.5, 200
+    draws = randn(k, 4000) * s
+    empirical = variational.iw_bound(draws).std().item()
+    assert variational.iw_bound_variance(draws).mean().sqrt().item() == pytest.approx(empirical, rel=0.05)
+    assert math.sqrt((math.exp(s * s) - 1) / k) == pytest.approx(empirical, rel=0.05)
+
+
 def test_evaluate_averages_and_chunks_consistently():
     encode, decode, log_px = _one_pixel_model()
     x = torch.tensor([[1.0], [0.0], [1.0]], dtype=torch.float64)
     exact = np.mean([log_px(1.0), log_px(0.0), log_px(1.0)])
     result = variational.evaluate(x, encode, decode, k=20000, batch_size=2, chunk=3000,
                                   generator=torch.Generator().manual_seed(0))
-    assert set(result) == {"elbo", "log_px", "nll", "log_px_at"} and result["log_px_at"] == {}
+    assert set(result) == {"elbo", "log_px", "nll", "log_px_se", "log_px_at"} and result["log_px_at"] == {}
+    assert abs(result["log_px"] - exact) < 4 * result["log_px_se"] + 1e-9  # its stated Monte Carlo error
     assert abs(result["log_px"] - exact) < 1e-2 and result["nll"] == -result["log_px"]
     assert result["elbo"] < result["log_px"]
     with pytest.raises(ValueError, match="positive"):
@@ -145,6 +161,8 @@ def test_evaluate_reports_the_bound_at_smaller_k_from_the_same_samples():
     assert full["log_px_at"][1] == pytest.approx(full["elbo"], abs=0.5)  # one sample: a noisy ELBO
     assert full["log_px_at"][900] == pytest.approx(full["log_px"], abs=1e-12)
     assert full["log_px_at"][1] < full["log_px_at"][30] < full["log_px_at"][900]
+    se = variational.iw_bound_variance(log_w).sum().sqrt().item() / 4
+    assert full["log_px_se"] == pytest.approx(se, rel=1e-9)
     with pytest.raises(ValueError, match="report_k"):
         variational.evaluate(x, encode, decode, k=10, report_k=(20,))
 
