@@ -6,6 +6,9 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
+
+from course_utils import colours
 
 
 def to_numpy(x) -> np.ndarray:
@@ -59,12 +62,17 @@ def image_grid(images, nrow: int | None = None, title: str | None = None, ax=Non
 
 def curves(series: Mapping[str, Sequence[float]], steps: Mapping[str, Sequence[int]] | None = None, ax=None,
            xlabel: str = "step", ylabel: str = "", logy: bool = False, title: str | None = None):
-    """Line plot of named series (e.g. ``history.values`` with ``history.steps``). Returns ``(fig, ax)``."""
+    """Line plot of named series (e.g. ``history.values`` with ``history.steps``). Returns ``(fig, ax)``.
+
+    Each line gets the next Okabe-Ito colour and line style after those already on ``ax``: distinct in
+    colour for every viewer (``colours``), and in dash pattern as well."""
     fig, ax = _axes(ax, (6, 3.5))
     for name, values in series.items():
         y = to_numpy(values)
         x = to_numpy(steps[name]) if steps is not None and name in steps else np.arange(len(y))
-        ax.plot(x, y, label=name)
+        i = len(ax.lines)
+        ax.plot(x, y, label=name, color=colours.OKABE_ITO[i % len(colours.OKABE_ITO)],
+                linestyle=LINESTYLES[i % len(LINESTYLES)])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -78,28 +86,42 @@ def curves(series: Mapping[str, Sequence[float]], steps: Mapping[str, Sequence[i
 
 
 def scatter2d(points, labels=None, names: Sequence[str] | None = None, ax=None, s: float = 6, title: str | None = None,
-              legend_max: int = 20):
+              legend_max: int = 20, annotate: bool = True):
     """Scatter ``(N, 2)`` points coloured by integer ``labels`` ``(N,)``; legend with ``names``.
-    Returns ``(fig, ax)``."""
+
+    Colours come from ``colours.categorical`` (distinct under colour-vision deficiency), and with ``annotate``
+    each class's name is written at the median of its points, so colour is never the only cue; beyond 10
+    classes colours repeat and markers differ. Returns ``(fig, ax)``."""
     p = to_numpy(points)
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {p.shape}")
     fig, ax = _axes(ax, (5.5, 5))
     if labels is None:
-        ax.scatter(p[:, 0], p[:, 1], s=s)
+        ax.scatter(p[:, 0], p[:, 1], s=s, color=colours.OKABE_ITO[0])
     else:
         y = to_numpy(labels).astype(int)
         classes = np.unique(y)
-        cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+        palette = colours.categorical(len(classes))
         for i, k in enumerate(classes):
             m = y == k
             label = names[k] if names is not None else str(k)
-            ax.scatter(p[m, 0], p[m, 1], s=s, color=cmap(i % cmap.N), label=label)
+            repeat = i // len(colours.TOL_MUTED)  # how many times the palette came round before this class
+            marker = "o" if len(classes) <= len(colours.TOL_MUTED) else MARKERS[repeat % len(MARKERS)]
+            ax.scatter(p[m, 0], p[m, 1], s=s, color=palette[i], marker=marker, label=label)
+            if annotate:
+                x0, y0 = np.median(p[m], axis=0)
+                ax.annotate(label, (x0, y0), ha="center", va="center", fontsize="small", fontweight="bold",
+                            color="black", path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
         if len(classes) <= legend_max:
             ax.legend(markerscale=2, fontsize="small", loc="best")
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+LINESTYLES = ("-", "--", "-.", ":")
+# markers for classes beyond the palette's colours, so that no two classes share both colour and marker
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def codes_on_prior(codes, labels, prior_samples, names: Sequence[str] | None = None, ax=None,
