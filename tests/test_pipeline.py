@@ -332,3 +332,14 @@ def test_decks_name_the_cpu_of_each_record():
         for line in deck.read_text().splitlines():
             if not line.startswith("<!--"):
                 assert "Intel Xeon" not in line and "AMD EPYC" not in line, f"{deck.name}: {line}"
+
+
+@pytest.mark.parametrize("deck", sorted(p.stem for p in (ROOT / "slides" / "src").glob("*.md")))
+def test_every_number_a_deck_quotes_is_in_the_committed_records(deck):
+    """A deck's placeholders ({{ record :: metric :: format }}) resolve against benchmarks/results as committed:
+    a re-recorded run that drops a metric fails here in seconds, not in the browser tests' deck build."""
+    import build_slides
+
+    text = (ROOT / "slides" / "src" / f"{deck}.md").read_text()
+    filled = build_slides.fill(text, build_slides.records(), deck=f"{deck}.md")
+    assert "{{" not in filled
