@@ -58,7 +58,8 @@ repeated since it moved onto the course's loop):
     vary by about 15 % from run to run, so small speed differences need repeated runs.)
 
     The notebook's recipe is the three-layer ELU decoder with a two-layer encoder, trained for 155
-    epochs (150 since the learned prior came, a margin under 30 minutes for the full run); its numbers on
+    epochs (150 since the learned prior came; 140 since a full run on the slower CPU took 31 minutes with
+    150); its numbers on
     the whole test set are in section 7. On the whole test set (k = 1,000),
     earlier full runs measured: three layers on both sides for 150 epochs, 887 s of training, 85.02
     nats; two layers on both sides for 200 epochs, 928 s, 85.59 nats. The two-layer encoder ends

@@ -241,7 +241,7 @@ class MixturePrior(nn.Module):
 
         Each component's squared distance sum_d (z_d - m_cd)^2 / v_cd is expanded into
         z^2 @ (1 / v)^T - 2 z @ (m / v)^T + sum_d m_cd^2 / v_cd: two matrix products instead of a
-        (..., C, D) tensor, which would cost more than the decoder when scoring 2,500 codes per image."""
+        (..., C, D) tensor, which would cost more than the decoder when scoring 2,000 codes per image."""
         precision = torch.exp(-self.logvar)  # (C, D)
         squared = (z * z) @ precision.T - 2 * z @ (self.mu * precision).T + (self.mu**2 * precision).sum(-1)
         per_component = -0.5 * (squared + self.logvar.sum(-1) + z.shape[-1] * LOG_2PI)  # (..., C)
@@ -376,7 +376,7 @@ def train_vae(model: nn.Module, x: torch.Tensor, steps: int, *, lr: tuple[float,
 # the decks load its checkpoint): latent size, hidden layers of the encoder and decoder, units per layer,
 # components of the learned mixture prior (0: N(0, I)), epochs over the 60,000 training images, batch,
 # Adam's learning rate and the end of its cosine decay.
-VAE_03 = {"latent": 32, "depth": (2, 3), "hidden": 512, "prior_components": 200, "epochs": 150, "batch": 512,
+VAE_03 = {"latent": 32, "depth": (2, 3), "hidden": 512, "prior_components": 200, "epochs": 140, "batch": 512,
           "lr": (3e-3, 1e-4)}
 
 
