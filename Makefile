@@ -4,6 +4,7 @@
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
 #                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
+# make assignments  write the nbgrader course tree into grading/ (source/ and release/; never the gradebook)
 # make slides     build the instructors' decks -> build/slides/index.html (offline HTML; PDF=1 adds PDFs)
 # make clean      remove build/ (never touches workspace/: the student's notebooks and their checkpoint copies)
 
@@ -19,7 +20,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install build lab lint test test-fast benchmark slides clean
+.PHONY: install build assignments lab lint test test-fast benchmark slides clean
 
 install: $(STAMP)
 
@@ -30,6 +31,9 @@ $(STAMP): pyproject.toml
 
 build: $(STAMP)
 	$(PY) tools/build_notebooks.py
+
+assignments: $(STAMP)
+	$(PY) tools/build_assignments.py $(if $(ONLY),--only $(ONLY))
 
 lab: build
 	$(PY) tools/workspace.py

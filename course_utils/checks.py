@@ -15,6 +15,10 @@ the notebook should use:
 
 A Python or NumPy number is accepted where the reference returns a 0-d tensor, and
 ``unordered=True`` accepts the values of a 1-d result in any order (e.g. a pair of eigenvalues).
+
+Each check's outcome (``"passed"``, ``"not attempted"``, ``"wrong"``) is kept in ``OUTCOMES`` by name:
+``require_passed(name)``, the autograded cell of an nbgrader assignment (``tools/build_assignments.py``),
+fails unless the learner's own function passed, so a notebook that ran on the reference scores nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +34,20 @@ from course_utils import data, dynamics, gan, hybrids, losses, metrics, oneshot,
 
 class ExerciseError(AssertionError):
     """The learner's answer differs from the reference; the message says how."""
+
+
+# the last outcome of each exercise's check in this session: "passed", "not attempted" or "wrong"
+OUTCOMES: dict[str, str] = {}
+
+
+def require_passed(name: str) -> None:
+    """Raise ``ExerciseError`` unless the last ``check_exercise(name, ...)`` passed on the learner's own
+    function (an nbgrader test cell: a crash there scores 0 points, a silent return full points)."""
+    outcome = OUTCOMES.get(name, "not checked")
+    if outcome != "passed":
+        hint = {"not attempted": "the notebook ran on the course's reference; write your own version",
+                "not checked": "run the exercise's check cell first"}.get(outcome, "see the check cell's message")
+        raise ExerciseError(f"{name}: {outcome} ({hint}).")
 
 
 def _frechet_terms(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
@@ -209,9 +227,11 @@ def check_exercise(
         expected = reference(*_clone(args), **_clone(kwargs))
         args_in, kwargs_in = _clone(args), _clone(kwargs)
         before = _snapshot((args_in, kwargs_in))
+        OUTCOMES[name] = "wrong"  # until every case has passed
         try:
             got = learner(*args_in, **kwargs_in)
         except NotImplementedError:
+            OUTCOMES[name] = "not attempted"
             print(
                 f"[not attempted] {name}: not written yet. The notebook goes on with the course's "
                 f"reference version; write yours in the cell above and run both cells again."
@@ -235,5 +255,6 @@ def check_exercise(
                 errors.append(err)
         else:
             raise ExerciseError(f"{name}, case {i + 1} of {len(cases)}: {errors[0]}") from None
+    OUTCOMES[name] = "passed"
     print(f"[passed] {name}: {len(cases)} cases agree with the reference (max abs error {max_err:.2g}).")
     return learner

@@ -46,6 +46,15 @@ def categorical(n: int) -> tuple[str, ...]:
     return tuple(TOL_MUTED[i % len(TOL_MUTED)] for i in range(n))
 
 
+def use_in_matplotlib() -> None:
+    """Make Okabe-Ito matplotlib's colour cycle ("C0" to "C7"), so that a notebook's own ``plt.plot`` calls
+    draw in colours every reader can tell apart (``config.setup`` calls it; nothing happens on import)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(OKABE_ITO))
+
+
 def to_rgb(colour: str) -> np.ndarray:
     """'#rrggbb' -> sRGB ``(3,)`` in [0, 1]."""
     if len(colour) != 7 or not colour.startswith("#"):

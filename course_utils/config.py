@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course_utils import colours
 from course_utils import device as device_lib
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -149,7 +150,8 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def setup(fast: bool = False, seed: int = 0, device: str = "auto", verbose: bool = True) -> RunConfig:
-    """Seed everything, resolve the device and the folders, print one line, return a ``RunConfig``.
+    """Seed everything, resolve the device and the folders, make matplotlib's colour cycle the Okabe-Ito
+    palette (``colours.use_in_matplotlib``), print one line, return a ``RunConfig``.
 
     ``COURSE_FAST=1`` in the environment wins over ``fast``; ``device`` is ``auto``, ``cpu``,
     ``cuda``, ``cuda:N`` or ``mps`` (see ``course_utils.device.resolve``). A bad ``fast``,
@@ -166,6 +168,7 @@ def setup(fast: bool = False, seed: int = 0, device: str = "auto", verbose: bool
         data_dir=data_dir(),
         output_dir=output_dir(),
     )
+    colours.use_in_matplotlib()  # the notebook's own plots in colours every reader can tell apart
     if verbose:
         print(cfg.describe())
     return cfg

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from course_utils import dynamics, plots
+from course_utils import colours, dynamics, plots
 
 
 def png_bytes(image, scale: int = 4) -> bytes:
@@ -59,7 +59,7 @@ def neighbour_explorer(images, z, classes_of, k: int = 8, scale: int = 2) -> w.V
     """Pick a query image with the slider; see its ``k`` nearest neighbours by cosine distance.
 
     images: ``(N, 1, H, W)``; z: ``(N, D)`` embeddings of those images; classes_of: ``(N,)``
-    names, shown under each picture with its distance (green: same name as the query).
+    names, shown under each picture with its distance, marked "same" (green) or "other" (vermillion).
     """
     z = torch.nn.functional.normalize(torch.as_tensor(plots.to_numpy(z)).float(), dim=1)
     height, width = images.shape[-2:]
@@ -78,8 +78,11 @@ def neighbour_explorer(images, z, classes_of, k: int = 8, scale: int = 2) -> w.V
             if slot == 0:
                 captions[slot].value = f"<b>query</b><br>{name}"
             else:
-                colour = "green" if classes_of[i] == classes_of[q] else "crimson"
-                captions[slot].value = f"<span style='color:{colour}'>{name}<br>d = {distance[i]:.3f}</span>"
+                # a word as well as a colour (Okabe-Ito bluish green / vermillion: distinct for dichromats too)
+                same = classes_of[i] == classes_of[q]
+                colour, verdict = (colours.OKABE_ITO[2], "same") if same else (colours.OKABE_ITO[1], "other")
+                captions[slot].value = (f"<span style='color:{colour}'>{verdict}: {name}<br>"
+                                        f"d = {distance[i]:.3f}</span>")
 
     slider.observe(show, names="value")
     show()

@@ -577,7 +577,7 @@ plt.show()
 
 # %% [markdown]
 # Explore the neighbours: pick a query drawing with the slider; the row shows its nearest
-# neighbours among all 13,180 evaluation drawings (green: same character).
+# neighbours among all 13,180 evaluation drawings (each marked "same" or "other" character).
 
 # %%
 names = [evaluation.classes[k] for k in evaluation.labels.tolist()]

@@ -91,15 +91,24 @@ NOTEBOOK_TESTS = {
 }
 
 
+# tests parametrized by a notebook's stem that execute that notebook (nbgrader grades it): in its unit too
+NOTEBOOK_PARAMETRIZED = (
+    "tests/test_assignments.py::test_nbgrader_grades_the_solutions_full_and_the_untouched_release_zero",
+)
+
+
 def work_unit(nodeid: str) -> str:
     """The unit of work of ``make test``'s scheduler for a test id: its file, except that (1) a notebook's
     solution and student builds (``build/solution/X.ipynb``, ``build/student/X.ipynb``) are one unit,
     ``X.ipynb``: one worker runs the solution build and after it the student build, which loads the
     models and scores the first computed from COURSE_OUTPUT instead of computing them again on the
-    other core; (2) a test of NOTEBOOK_TESTS joins its notebook's unit; (3) each other test of SPLIT_FILES
+    other core; (2) a test of NOTEBOOK_TESTS, or of NOTEBOOK_PARAMETRIZED with that notebook's stem as
+    its parameter, joins its notebook's unit; (3) each other test of SPLIT_FILES
     is a unit of its own."""
     if nodeid.split("[", 1)[0] in NOTEBOOK_TESTS:
         return NOTEBOOK_TESTS[nodeid.split("[", 1)[0]]
+    if nodeid.split("[", 1)[0] in NOTEBOOK_PARAMETRIZED:
+        return nodeid.split("[", 1)[1].rstrip("]") + ".ipynb"
     path = nodeid.split("::", 1)[0]
     parts = PurePosixPath(path).parts
     if len(parts) >= 3 and parts[-3] == "build" and parts[-2] in ("solution", "student"):

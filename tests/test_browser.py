@@ -7,7 +7,9 @@
 - The instructors' decks (tools/build_slides.py) are built once, served from their folder on
   loopback, and every request for anything outside that folder is blocked: every slide has
   content, every figure loads, all maths is typeset (no raw TeX left), the console stays clean,
-  and a screenshot of each deck is written to COURSE_TEST_OUTPUT (default: the test's tmp folder).
+  and a screenshot of each deck is written to COURSE_TEST_OUTPUT (default: the test's tmp folder);
+  axe-core (npm, pinned beside Marp) finds no WCAG 2 A / AA violation on any slide and every figure
+  has alternative text that describes it.
 
 Without chromium or playwright (or npm, for the decks) the tests skip with the reason;
 COURSE_REQUIRE_BROWSER=1 turns the skip into a failure.
@@ -323,6 +325,60 @@ def _deck_problems(page, source: str, shots: Path | None = None, name: str = "de
     return problems
 
 
+AXE = ROOT / "slides" / "node_modules" / "axe-core" / "axe.min.js"  # pinned in slides/package.json (build_slides.AXE)
+# WCAG 2.0 / 2.1 / 2.2, levels A and AA, and axe's heading rules (best practice, not WCAG success criteria)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_EXTRA_RULES = ("heading-order", "empty-heading", "page-has-heading-one")
+MIN_ALT_WORDS = 8  # a figure's alternative text says what it shows, not a file name or "figure"
+
+
+def _axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2 A / AA violations on the loaded deck, slide by slide (as a viewer sees each one:
+    colour contrast is only judged on what is visible), one line per rule and element."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make slides` once (npm ci installs axe-core beside Marp)")
+    page.add_script_tag(content=AXE.read_text())
+    found = {}
+    for i in range(page.locator("section[id]").count()):
+        page.evaluate(f"location.hash = '#{i + 1}'")
+        page.wait_for_timeout(100)
+        for rule, impact, help_text, target in page.evaluate(
+                """async ([tags, extra]) => {
+                    const rules = Object.fromEntries(extra.map(r => [r, {enabled: true}]));
+                    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, rules});
+                    return result.violations.flatMap(
+                        v => v.nodes.map(n => [v.id, v.impact, v.help, n.target.join(" ")]));
+                }""", [AXE_TAGS, list(AXE_EXTRA_RULES)]):
+            found.setdefault((rule, target), f"{rule} ({impact}): {help_text}, at {target} (slide {i + 1})")
+    return sorted(found.values())
+
+
+def _short_alternatives(page) -> list[str]:
+    """The figures whose alternative text has fewer than MIN_ALT_WORDS words (axe accepts alt="" as a
+    decorative image: a deck's figures never are)."""
+    images = page.evaluate("Array.from(document.querySelectorAll('section img'))"
+                           ".map(i => [i.getAttribute('src'), i.getAttribute('alt') || ''])")
+    return [f"{src}: alt {alt!r}" for src, alt in images if len(alt.split()) < MIN_ALT_WORDS]
+
+
+def _misnamed_formulas(page) -> list[str]:
+    """Formulas whose accessible name (their TeX, ``build_slides.label_maths``) lacks a letter or digit the
+    SVG draws (MathJax's glyphs carry their character in ``data-c``; NFKC turns a maths italic x into x):
+    names shifted by one formula fail this."""
+    import unicodedata
+
+    found = page.evaluate("""Array.from(document.querySelectorAll('mjx-container > svg')).map(s => [
+        s.getAttribute('aria-label') || '',
+        Array.from(s.querySelectorAll('[data-c]')).map(g => String.fromCodePoint(parseInt(g.dataset.c, 16)))])""")
+    wrong = []
+    for label, glyphs in found:
+        drawn = {unicodedata.normalize("NFKC", g) for g in glyphs}
+        missing = {g for g in drawn if len(g) == 1 and g.isascii() and g.isalnum() and g not in label}
+        if not label or missing:
+            wrong.append(f"{label!r} draws {sorted(missing)}")
+    return wrong
+
+
 def _open_deck(browser, url: str, origin: str):
     """A page showing `url` with every request outside `origin` blocked; returns (page, blocked, errors)."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -360,6 +416,10 @@ def test_deck_renders_offline(decks, deck, tmp_path):
             assert not problems, f"{deck}: {problems}"
             assert not blocked, f"{deck} asked for files outside its folder: {blocked}"
             assert not errors, f"{deck}: console errors {errors}"
+            assert not _short_alternatives(page), f"{deck}: figures without a description"
+            assert not _misnamed_formulas(page), f"{deck}: formulas named by another's TeX"
+            violations = _axe_violations(page)
+            assert not violations, f"{deck}: {len(violations)} WCAG violation(s):\n" + "\n".join(violations)
         finally:
             browser.close()
 
@@ -389,6 +449,11 @@ def test_deck_checks_catch_a_broken_deck(decks, tmp_path):
             assert "raw TeX" in problems and "did not load" in problems and "missing.png" in problems
             assert "slide 2 overflows" in problems and "slide 3 is empty" in problems
             assert blocked == ["https://example.org/remote.png"]
+            # accessibility: a figure without alternative text, faint text, an image described by its size only
+            assert any("missing.png" in line for line in _short_alternatives(page))
+            page.evaluate("document.querySelector('section p').style.color = '#c8c8c8'")
+            rules = {line.split(" ", 1)[0] for line in _axe_violations(page)}
+            assert {"image-alt", "color-contrast"} <= rules, rules
         finally:
             browser.close()
 

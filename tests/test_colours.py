@@ -83,3 +83,17 @@ def test_curves_take_the_next_colour_and_dash_on_the_same_axes():
         [c.lower() for c in colours.OKABE_ITO[:3]]
     assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-."]
     plt.close("all")
+
+
+def test_setup_gives_a_notebooks_own_plots_the_okabe_ito_cycle(monkeypatch, tmp_path):
+    import matplotlib as mpl
+
+    from course_utils import config
+
+    monkeypatch.setenv("COURSE_OUTPUT", str(tmp_path))
+    with mpl.rc_context():
+        mpl.rcParams["axes.prop_cycle"] = mpl.rcParamsDefault["axes.prop_cycle"]  # tab10: fails the check
+        config.setup(fast=True, seed=0, device="cpu", verbose=False)
+        cycle = tuple(mpl.rcParams["axes.prop_cycle"].by_key()["color"])
+    assert cycle == colours.OKABE_ITO
+    assert min(colours.distinguishable(cycle).values()) >= colours.MIN_DISTANCE

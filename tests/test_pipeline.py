@@ -1,6 +1,7 @@
 """The notebook pipeline: solution / student builds, the workspace, the rules every source follows."""
 
 import ast
+import re
 import json
 import subprocess
 from pathlib import Path
@@ -343,3 +344,21 @@ def test_every_number_a_deck_quotes_is_in_the_committed_records(deck):
     text = (ROOT / "slides" / "src" / f"{deck}.md").read_text()
     filled = build_slides.fill(text, build_slides.records(), deck=f"{deck}.md")
     assert "{{" not in filled
+
+
+def _typeset(n: int) -> str:
+    """n formulas as Marp writes them: an SVG of role img inside each mjx-container."""
+    return "".join(f'<p><mjx-container class="MathJax" jax="SVG"><svg width="{i}ex" role="img" focusable="false">'
+                   "<g/></svg></mjx-container></p>" for i in range(n))
+
+
+def test_each_typeset_formula_is_labelled_with_its_tex_in_order():
+    import build_slides
+
+    markdown = ("---\nmarp: true\nmath: mathjax\n---\n\n# $\\mathcal{L}(q)$ and $$\\log p(x)\n= a$$\n\n"
+                "<!-- $\\theta$ in a note is not typeset -->\n`$code$` costs \\$5, then $x < y$.\n\n"
+                "```\n$in a code block$\n```\n<style>em { content: '$'; }</style>\n")
+    html = build_slides.label_maths(_typeset(3), markdown, "test")
+    assert re.findall(r'aria-label="([^"]*)"', html) == ["\\mathcal{L}(q)", "\\log p(x) = a", "x &lt; y"]
+    with pytest.raises(build_slides.SlideError, match="test: 3 formulas in the source but 2 typeset"):
+        build_slides.label_maths(_typeset(2), markdown, "test")

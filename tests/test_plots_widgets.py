@@ -83,8 +83,8 @@ def test_neighbour_explorer_ranks_by_cosine_distance():
     slider, row = box.children
     captions = [cell.children[1].value for cell in row.children]
     assert "query" in captions[0] and "x" in captions[0]
-    assert "green" in captions[1] and "d = 0.006" in captions[1]  # image 2: same class, nearest
-    assert "crimson" in captions[2] and "d = 1.000" in captions[2]  # image 1: orthogonal
+    assert "same: x" in captions[1] and "d = 0.006" in captions[1]  # image 2: same class, nearest
+    assert "other: y" in captions[2] and "d = 1.000" in captions[2]  # image 1: orthogonal
     slider.value = 3
     assert "z" in row.children[0].children[1].value
 

@@ -44,3 +44,12 @@ def test_tests_of_a_notebook_join_its_unit_and_exist():
         path, name = nodeid.split("::")
         assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), f"{nodeid} is not a test any more"
         assert (ROOT / "notebooks" / unit.replace(".ipynb", ".py")).is_file(), unit
+
+
+def test_nbgrader_runs_of_a_notebook_join_its_unit():
+    (nodeid,) = conftest.NOTEBOOK_PARAMETRIZED
+    assert conftest.work_unit(f"{nodeid}[03_vae]") == "03_vae.ipynb"
+    assert conftest.work_unit("tests/test_assignments.py::test_rebuilding_the_tree_leaves_the_graders_work_alone") \
+        == "tests/test_assignments.py"
+    path, name = nodeid.split("::")
+    assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), f"{nodeid} is not a test any more"

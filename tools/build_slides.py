@@ -14,12 +14,14 @@ notes. (2) figures: every ``figures/<name>.png`` a deck shows is drawn by
 ``slides/figures.py`` with the course's code. (3) Marp (``@marp-team/marp-cli``, pinned in
 ``slides/package.json`` and installed from the npm registry into ``slides/node_modules`` at the
 first build) turns each deck into one HTML file; its maths is typeset to SVG at build time
-(MathJax), so the decks need no network, no CDN and no maths renderer when shown.
+(MathJax), so the decks need no network, no CDN and no maths renderer when shown; each formula's
+SVG then gets its TeX source as its accessible name (``label_maths``).
 """
 
 from __future__ import annotations
 
 import argparse
+from html import escape as html_escape
 import json
 import os
 import re
@@ -35,6 +37,7 @@ RECORDS = ROOT / "benchmarks" / "results"
 PLACEHOLDER = re.compile(r"\{\{\s*(?P<record>[^:{}]+?)\s*::\s*(?P<metric>.+?)\s*::\s*(?P<fmt>[^:{}]+?)\s*\}\}")
 FIGURE = re.compile(r"figures/([A-Za-z0-9_]+)\.png")
 MARP = SLIDES / "node_modules" / ".bin" / "marp"
+AXE = SLIDES / "node_modules" / "axe-core" / "axe.min.js"  # the deck tests' accessibility checker
 NOTEBOOKS = ROOT / "notebooks"
 
 
@@ -118,8 +121,9 @@ def think_slide(stem: str, notebooks: Path = NOTEBOOKS) -> str:
 
 
 def install_marp() -> Path:
-    """Install the pinned Marp CLI from the npm registry (once) and return its path."""
-    if MARP.is_file():
+    """Install the pinned Marp CLI (and axe-core, which the deck tests run) from the npm registry (once)
+    and return Marp's path."""
+    if MARP.is_file() and AXE.is_file():
         return MARP
     npm = shutil.which("npm")
     if npm is None:
@@ -127,8 +131,8 @@ def install_marp() -> Path:
                          "then run `make slides` again")
     print("installing the Marp CLI from the npm registry into slides/node_modules (once) ...", flush=True)
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SLIDES, check=True)
-    if not MARP.is_file():
-        raise SlideError(f"npm ci finished but {MARP} is missing; delete slides/node_modules and try again")
+    if not MARP.is_file() or not AXE.is_file():
+        raise SlideError(f"npm ci finished but {MARP} or {AXE} is missing; delete slides/node_modules and try again")
     return MARP
 
 
@@ -163,6 +167,26 @@ def index_page(decks: list[tuple[str, str]], pdf: bool) -> str:
             "with the speaker notes; <kbd>f</kbd> is full screen.</p>\n</body></html>\n")
 
 
+_HIDDEN = re.compile(r"<!--.*?-->|<style.*?</style>|^```.*?^```|`[^`\n]*`", re.S | re.M)  # no maths typeset there
+# Marp's maths: $$ display $$, or inline $x$ whose dollars do not touch a space inside, nor a digit after
+_MATHS = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?=\S)([^$\n]*?[^\s\\])\$(?![\d$])", re.S)
+_SVG_MATHS = re.compile(r'(<mjx-container[^>]*><svg[^>]*?)role="img"')
+
+
+def label_maths(html: str, markdown: str, deck: str = "deck") -> str:
+    """Give each formula's SVG (MathJax, typeset by Marp) its TeX source as ``aria-label``: a screen reader
+    reads it, and WCAG's non-text-content rule (axe's svg-img-alt) is met. The formulas are matched to
+    the SVGs in document order; a count that differs stops the build, naming the deck."""
+    front_matter = markdown.split("\n---\n", 1)[1] if markdown.startswith("---\n") else markdown
+    sources = [(display or inline) for display, inline in _MATHS.findall(_HIDDEN.sub("", front_matter))]
+    n_svg = len(_SVG_MATHS.findall(html))
+    if n_svg != len(sources):
+        raise SlideError(f"{deck}: {len(sources)} formulas in the source but {n_svg} typeset; tools/build_slides.py's "
+                         "_MATHS must follow Marp's rules for $ and $$")
+    labels = iter(" ".join(tex.split()) for tex in sources)
+    return _SVG_MATHS.sub(lambda m: f'{m.group(1)}role="img" aria-label="{html_escape(next(labels))}"', html)
+
+
 def build(out: Path, only: list[str] | None = None, pdf: bool = False, src: Path = SLIDES / "src") -> list[Path]:
     """Build the decks of ``src`` (default slides/src) into ``out``; returns the HTML files."""
     sources = sorted(Path(src).glob("*.md"))
@@ -193,6 +217,7 @@ def build(out: Path, only: list[str] | None = None, pdf: bool = False, src: Path
         subprocess.run([str(marp), "--html", "--allow-local-files", "--no-config-file", str(work / src.name), "-o",
                         str(target)],
                        check=True, cwd=out)
+        target.write_text(label_maths(target.read_text(), (work / src.name).read_text(), src.stem))
         built.append(target)
         if pdf:
             chromium = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
