@@ -6,7 +6,6 @@ left untouched none of them, and grading must run the notebook to its end either
 from __future__ import annotations
 
 import copy
-import os
 import re
 import subprocess
 import sys
@@ -157,7 +156,7 @@ def test_nbgrader_grades_the_solutions_full_and_the_untouched_release_zero(name,
         target = tmp_path / "submitted" / student / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, target)
-    env = {**os.environ, "COURSE_FAST": "1"}
+    env = build_assignments.nbgrader_env(COURSE_FAST="1")
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", name, "--force"], cwd=tmp_path,
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

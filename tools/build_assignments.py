@@ -26,6 +26,7 @@ are never touched.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -169,10 +170,17 @@ def write_tree(out: Path, only: list[str] | None = None) -> list[str]:
     return names
 
 
+def nbgrader_env(**extra: str) -> dict[str, str]:
+    """The environment for running nbgrader from this interpreter: its scripts folder first on PATH, since
+    nbgrader calls the ``alembic`` command of its own environment (an unactivated venv, as in ``make``)."""
+    scripts = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", ""), **extra}
+
+
 def generate(out: Path, name: str) -> None:
     """``nbgrader generate_assignment NAME --force`` in the course tree: release/NAME/ for the students."""
     result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
-                            cwd=out, capture_output=True, text=True)
+                            cwd=out, capture_output=True, text=True, env=nbgrader_env())
     if result.returncode != 0:
         raise AssignmentError(f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}")
 
