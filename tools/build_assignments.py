@@ -155,15 +155,15 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def write_tree(out: Path, only: list[str] | None = None) -> list[str]:
-    """Write ``out``/nbgrader_config.py and ``out``/source/NAME/NAME.ipynb; return the assignment names."""
+def write_tree(out: Path, only: list[str] | None = None) -> dict[str, nbformat.NotebookNode]:
+    """Write ``out``/nbgrader_config.py and ``out``/source/NAME/NAME.ipynb; return the assignments by name."""
     _write_if_changed(out / "nbgrader_config.py", CONFIG)
-    names = []
+    names = {}
     for path in build_notebooks.sources():
         if only and path.stem not in only:
             continue
-        _write_if_changed(out / "source" / path.stem / f"{path.stem}.ipynb", nbformat.writes(assignment(path)) + "\n")
-        names.append(path.stem)
+        names[path.stem] = assignment(path)
+        _write_if_changed(out / "source" / path.stem / f"{path.stem}.ipynb", nbformat.writes(names[path.stem]) + "\n")
     unknown = sorted(set(only or ()) - set(names))
     if unknown:
         raise AssignmentError(f"no notebook source named {', '.join(unknown)} in {build_notebooks.SOURCES}")
@@ -193,10 +193,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         names = write_tree(args.out, args.only)
-        for name in names:
+        for name, nb in names.items():
             if not args.no_release:
                 generate(args.out, name)
-            auto, manual = points(assignment(build_notebooks.SOURCES / f"{name}.py"))
+            auto, manual = points(nb)
             print(f"{name}: {auto} autograded point(s), {manual} graded by hand")
     except (build_notebooks.BuildError, AssignmentError) as err:
         print(f"build_assignments: {err}", file=sys.stderr)
