@@ -50,11 +50,13 @@ def changes(name: str) -> dict:
     return {k: v for k, v in r.items() if v != base[k]}
 
 
-def evaluate(embed, split, device, trial_seed: int = 0, trials: int = oneshot.TRIALS) -> tuple[oneshot.Score, ...]:
-    """(within-alphabet, across-alphabet) 20-way one-shot scores of ``embed`` on ``split``: notebook 01's trials."""
-    return tuple(oneshot.evaluate_many(embed, split, [oneshot.make_trials(split, oneshot.N_WAY, trials, within,
-                                                                          trial_seed) for within in (True, False)],
-                                       device=device))
+def evaluate(embed, settings: dict, split, device, trial_seed: int = 0, trials: int = oneshot.TRIALS
+             ) -> tuple[oneshot.Score, ...]:
+    """(within-alphabet, across-alphabet) 20-way one-shot scores of ``embed`` on ``split``: notebook 01's trials,
+    saved under ``settings`` (what made ``embed``) and shared with the notebook's (``oneshot.evaluate_or_load``)."""
+    return tuple(oneshot.evaluate_or_load("01_one_shot", settings, embed, split, [
+        oneshot.make_trials(split, oneshot.N_WAY, trials, within, trial_seed) for within in (True, False)],
+        device=device))
 
 
 def train_variant(name: str, seed: int, images: int, cfg, splits: dict, trials: int = oneshot.TRIALS,
@@ -69,12 +71,15 @@ def train_variant(name: str, seed: int, images: int, cfg, splits: dict, trials: 
     start = time.perf_counter()
     net, history = oneshot.trained(r, images, seed, background, cfg.device, progress=not cfg.fast,
                                    desc=f"{name}, seed {seed}")
-    within, across = evaluate(net, evaluation, cfg.device, trials=trials)
+    settings = {**oneshot.checkpoint_settings(r, images, seed), "checkpoint": oneshot.CHECKPOINT}
+    within, across = evaluate(net, settings, evaluation, cfg.device, trials=trials)
     row = {"variant": name, "seed": seed, "within": within.accuracy, "across": across.accuracy,
            "seconds": history.seconds, "dim": net(torch.zeros(1, 1, r.size, r.size, device=cfg.device)).shape[1]}
     extra = ""
     if tta:
-        scores = evaluate(oneshot.tta(net, copies=cfg.scale(full=8, fast=2)), evaluation, cfg.device, trials=trials)
+        copies = cfg.scale(full=8, fast=2)
+        scores = evaluate(oneshot.tta(net, copies=copies), {**settings, "tta copies": copies, "tta seed": 0},
+                          evaluation, cfg.device, trials=trials)
         row["within, TTA"], row["across, TTA"] = (s.accuracy for s in scores)
         extra = f" {row['within, TTA']:.1f} | {row['across, TTA']:.1f} |"
     print(f"| {name} | {seed} | {within.accuracy:.1f} | {across.accuracy:.1f} |{extra} {history.seconds:.0f} | "

@@ -13,6 +13,7 @@ Koch's protocol, harder: similar-looking characters); ``False`` draws them from 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
@@ -254,6 +255,35 @@ def evaluate_many(embed: Callable[[torch.Tensor], torch.Tensor], data: ImageData
         guess = nearest(zq, zs, distance) if similarity is None else similarity(zq, zs).argmax(dim=1)
         scores.append(score(guess.cpu() == t.answer))
     return scores
+
+
+def trials_fingerprint(data: ImageData, trials: Sequence[Trials]) -> str:
+    """A short hash of which images ``trials`` show and in what order: two sets of trials with the same
+    fingerprint score any embedding alike (the images themselves are named by ``data``'s size and shape)."""
+    h = hashlib.sha256(repr((len(data), tuple(data.images.shape[1:]))).encode())
+    for t in trials:
+        for part in (t.support, t.query, t.answer):
+            h.update(part.to(torch.int64).contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def evaluate_or_load(name: str, settings: dict, embed: Callable[[torch.Tensor], torch.Tensor], data: ImageData,
+                     trials: Sequence[Trials], distance: str = "cosine", device="cpu",
+                     similarity: Callable | None = None) -> list[Score]:
+    """``evaluate_many``'s scores, saved under ``COURSE_OUTPUT`` on the first call and read back by later
+    ones (``train.compute_or_load``): a second run of notebook 01 does not embed the evaluation split again.
+
+    ``settings`` must say everything that makes ``embed`` and ``similarity`` what they are (a trained
+    model's checkpoint settings, test-time augmentation, a learned head); the trials are keyed by their
+    fingerprint (``trials_fingerprint``) and the distance by its name.
+    """
+    if similarity is not None and "similarity" not in settings:
+        raise ValueError("a learned similarity must be named in settings['similarity'] (what trained it)")
+    key = {**settings, "distance": distance if similarity is None else "learned",
+           "trials": trials_fingerprint(data, trials)}
+    result = train.compute_or_load(name, lambda: {"scores": [asdict(s) for s in evaluate_many(
+        embed, data, trials, distance, device, similarity)]}, key, verbose=False)
+    return [Score(**s) for s in result["scores"]]
 
 
 def tta(model: Callable[[torch.Tensor], torch.Tensor], copies: int = 8, seed: int = 0

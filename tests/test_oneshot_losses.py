@@ -146,6 +146,33 @@ def test_evaluate_many_scores_each_set_as_evaluate_does(evaluation):
                                                  for t in sets]
 
 
+def test_scores_are_saved_per_model_and_trials_and_read_back(evaluation, isolated_env):
+    sets = [oneshot.make_trials(evaluation, 20, 50, within, seed=3) for within in (True, False)]
+    calls = []
+
+    def pixels(x):
+        calls.append(len(x))
+        return x.flatten(1)
+
+    first = oneshot.evaluate_or_load("scores", {"model": "pixels"}, pixels, evaluation, sets, distance="l2")
+    assert calls and first == oneshot.evaluate_many(pixels, evaluation, sets, distance="l2")
+    calls.clear()
+    again = oneshot.evaluate_or_load("scores", {"model": "pixels"}, pixels, evaluation, sets, distance="l2")
+    assert again == first and not calls  # read back: nothing embedded
+    assert all(isinstance(s, oneshot.Score) for s in again)
+    # other trials, another distance or another model: computed anew
+    other = [oneshot.make_trials(evaluation, 20, 50, within, seed=4) for within in (True, False)]
+    for trials, distance, settings in ((other, "l2", {"model": "pixels"}), (sets, "l1", {"model": "pixels"}),
+                                       (sets, "l2", {"model": "pixels, again"})):
+        oneshot.evaluate_or_load("scores", settings, pixels, evaluation, trials, distance=distance)
+        assert calls
+        calls.clear()
+    assert len(list((isolated_env / "outputs" / "checkpoints").glob("scores-*.pt"))) == 4
+    with pytest.raises(ValueError, match="similarity"):
+        oneshot.evaluate_or_load("scores", {"model": "pixels"}, pixels, evaluation, sets,
+                                 similarity=lambda zq, zs: -(zs - zq[:, None]).abs().sum(-1))
+
+
 def test_tta_averages_normalised_embeddings_and_is_seeded():
     x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
