@@ -71,7 +71,7 @@ def train_variant(name: str, seed: int, images: int, cfg, splits: dict, trials: 
     start = time.perf_counter()
     net, history = oneshot.trained(r, images, seed, background, cfg.device, progress=not cfg.fast,
                                    desc=f"{name}, seed {seed}")
-    settings = {**oneshot.checkpoint_settings(r, images, seed), "checkpoint": oneshot.CHECKPOINT}
+    settings = oneshot.model_settings(r, images, seed)
     within, across = evaluate(net, settings, evaluation, cfg.device, trials=trials)
     row = {"variant": name, "seed": seed, "within": within.accuracy, "across": across.accuracy,
            "seconds": history.seconds, "dim": net(torch.zeros(1, 1, r.size, r.size, device=cfg.device)).shape[1]}

@@ -515,3 +515,9 @@ CHECKPOINT = "oneshot_episodes"  # the name of ``trained``'s checkpoints under C
 def checkpoint_settings(r: EpisodeRecipe, images: int, seed: int) -> dict:
     """What determines ``trained``'s weights: its checkpoint's key (``train.checkpoint_path(CHECKPOINT, ...)``)."""
     return {**r.settings(), "images": images, "seed": seed}
+
+
+def model_settings(r: EpisodeRecipe, images: int, seed: int) -> dict:
+    """``checkpoint_settings`` with the checkpoint's name: what names a ``trained`` model among all the models
+    whose scores ``evaluate_or_load`` keeps (notebook 01's pair models are saved under another name)."""
+    return {**checkpoint_settings(r, images, seed), "checkpoint": CHECKPOINT}

@@ -470,8 +470,7 @@ plt.show()
 def episodes_or_load(r, desc):
     """f_theta trained on episodes of recipe `r` for ABLATION_IMAGES images (or loaded): its scores and time."""
     net, history = oneshot.trained(r, ABLATION_IMAGES, SEED, background, cfg.device, progress=not cfg.fast, desc=desc)
-    settings = {**oneshot.checkpoint_settings(r, ABLATION_IMAGES, SEED), "checkpoint": oneshot.CHECKPOINT}
-    return one_shot(net, settings) + (history.seconds,)
+    return one_shot(net, oneshot.model_settings(r, ABLATION_IMAGES, SEED)) + (history.seconds,)
 
 
 for name, r in {"episodes (many negatives)": recipe,
@@ -522,7 +521,7 @@ fig, ax = plots.curves({"batch accuracy": history["accuracy"]}, {"batch accuracy
                        title="training: share of batch images nearest their own prototype")
 plt.show()
 
-final_settings = {**oneshot.checkpoint_settings(recipe, FINAL_IMAGES, SEED), "checkpoint": oneshot.CHECKPOINT}
+final_settings = oneshot.model_settings(recipe, FINAL_IMAGES, SEED)
 final_within, final_across = one_shot(final_net, final_settings)
 print(f"20-way one-shot, within alphabet: {final_within}")
 print(f"20-way one-shot, across alphabets: {final_across}")

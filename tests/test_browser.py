@@ -325,7 +325,6 @@ def _deck_problems(page, source: str, shots: Path | None = None, name: str = "de
     return problems
 
 
-AXE = ROOT / "slides" / "node_modules" / "axe-core" / "axe.min.js"  # pinned in slides/package.json (build_slides.AXE)
 # WCAG 2.0 / 2.1 / 2.2, levels A and AA, and axe's heading rules (best practice, not WCAG success criteria)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_EXTRA_RULES = ("heading-order", "empty-heading", "page-has-heading-one")
@@ -335,9 +334,11 @@ MIN_ALT_WORDS = 8  # a figure's alternative text says what it shows, not a file 
 def _axe_violations(page) -> list[str]:
     """axe-core's WCAG 2 A / AA violations on the loaded deck, slide by slide (as a viewer sees each one:
     colour contrast is only judged on what is visible), one line per rule and element."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make slides` once (npm ci installs axe-core beside Marp)")
-    page.add_script_tag(content=AXE.read_text())
+    import build_slides  # tools/, on sys.path through conftest
+
+    if not build_slides.AXE.is_file():
+        pytest.fail(f"{build_slides.AXE} is missing: run `make slides` once (npm ci installs axe-core beside Marp)")
+    page.add_script_tag(content=build_slides.AXE.read_text())
     found = {}
     for i in range(page.locator("section[id]").count()):
         page.evaluate(f"location.hash = '#{i + 1}'")

@@ -124,14 +124,7 @@ def assignment(path: Path) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(test, metadata={"nbgrader": _meta(
                 f"test_{name}", grade=True, locked=True, points=EXERCISE_POINTS)}))
     nb.cells = cells
-    nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = build_notebooks.KERNELSPEC
-    nb.metadata["language_info"] = {"name": "python"}
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    for index, cell in enumerate(nb.cells):
-        cell["id"] = f"nbg-{index:03d}"
-    nbformat.validate(nb)
-    return nb
+    return build_notebooks.finish(nb, "nbg")
 
 
 def points(nb: nbformat.NotebookNode) -> tuple[int, int]:
@@ -147,23 +140,16 @@ def points(nb: nbformat.NotebookNode) -> tuple[int, int]:
     return auto, manual
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
-    if path.is_file() and path.read_text() == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return True
-
-
 def write_tree(out: Path, only: list[str] | None = None) -> dict[str, nbformat.NotebookNode]:
     """Write ``out``/nbgrader_config.py and ``out``/source/NAME/NAME.ipynb; return the assignments by name."""
-    _write_if_changed(out / "nbgrader_config.py", CONFIG)
+    build_notebooks.write_if_changed(out / "nbgrader_config.py", CONFIG)
     names = {}
     for path in build_notebooks.sources():
         if only and path.stem not in only:
             continue
         names[path.stem] = assignment(path)
-        _write_if_changed(out / "source" / path.stem / f"{path.stem}.ipynb", nbformat.writes(names[path.stem]) + "\n")
+        build_notebooks.write_if_changed(out / "source" / path.stem / f"{path.stem}.ipynb",
+                                         nbformat.writes(names[path.stem]) + "\n")
     unknown = sorted(set(only or ()) - set(names))
     if unknown:
         raise AssignmentError(f"no notebook source named {', '.join(unknown)} in {build_notebooks.SOURCES}")

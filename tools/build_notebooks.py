@@ -170,14 +170,31 @@ def build_one(path: Path, flavour: str) -> nbformat.NotebookNode:
         if kind:
             cell.metadata["slideshow"] = {"slide_type": kind}
         cell.pop("id", None)
+    return finish(nb, flavour[:3])
+
+
+def finish(nb: nbformat.NotebookNode, id_prefix: str) -> nbformat.NotebookNode:
+    """A notebook read by jupytext made a plain, valid nbformat 4.5 notebook on the course's kernel, its cells
+    numbered ``<id_prefix>-000``, ...: stable ids, so that identical sources give identical files."""
     nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata["language_info"] = {"name": "python"}
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):
-        cell["id"] = f"{flavour[:3]}-{index:03d}"  # stable ids: identical sources give identical files
+        cell["id"] = f"{id_prefix}-{index:03d}"
     nbformat.validate(nb)
     return nb
+
+
+def write_if_changed(target: Path, text: str, check: bool = False) -> bool:
+    """Write ``text`` to ``target`` unless it holds exactly that already (or, with ``check``, only compare):
+    an unchanged file keeps its time stamp. Returns whether ``target`` was stale."""
+    if target.is_file() and target.read_text() == text:
+        return False
+    if not check:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return True
 
 
 def build_all(src: Path = SOURCES, out: Path = BUILD, check: bool = False) -> list[Path]:
@@ -186,13 +203,8 @@ def build_all(src: Path = SOURCES, out: Path = BUILD, check: bool = False) -> li
     for path in sources(src):
         for flavour in ("solution", "student"):
             target = out / flavour / f"{path.stem}.ipynb"
-            text = nbformat.writes(build_one(path, flavour)) + "\n"
-            if target.is_file() and target.read_text() == text:
-                continue
-            stale.append(target)
-            if not check:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text)
+            if write_if_changed(target, nbformat.writes(build_one(path, flavour)) + "\n", check):
+                stale.append(target)
     return stale
 
 
