@@ -1,6 +1,7 @@
 # make lab        set everything up, build the student notebooks into workspace/, open JupyterLab
 # make test       set everything up and run the whole test suite (FAST mode, offline, every tier)
 # make test-fast  the fast tier only: unit tests without notebooks, browsers or real training (minutes)
+# make test-timed make test, writing how long each unit took (tests/unit_seconds.json: longest start first)
 # make benchmark  run every notebook in full mode with papermill -> benchmarks/RESULTS.md
 #                 (ONLY="03_vae" runs some; KEEP=dir keeps the executed notebooks)
 # make build      (re)build build/solution and build/student from notebooks/*.py
@@ -20,7 +21,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install build assignments lab lint test test-fast benchmark slides clean
+.PHONY: install build assignments lab lint test test-fast test-timed benchmark slides clean
 
 install: $(STAMP)
 
@@ -51,6 +52,11 @@ test: build lint
 	OMP_NUM_THREADS=1 COURSE_FAST=1 $(PY) -m pytest $(PYTEST_FLAGS) -n $(JOBS) --dist loadfile tests \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
 		build/solution build/student
+
+# make test, recording each unit's seconds for the scheduler (after adding or much changing a notebook or a slow
+# test; a unit missing from the table is estimated from its number of tests)
+test-timed:
+	COURSE_UNIT_SECONDS=tests/unit_seconds.json $(MAKE) test
 
 # the fast tier, for a developer between edits: the unit tests without the slow ones (no notebook, browser
 # or real training run), in a few minutes

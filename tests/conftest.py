@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import shutil
 import sys
+from collections import OrderedDict, defaultdict
 from pathlib import Path, PurePosixPath
 
 import matplotlib
@@ -118,14 +121,60 @@ def work_unit(nodeid: str) -> str:
     return path
 
 
+# seconds each unit took in a recorded run of make test (make test-timed writes it): units start longest first,
+# so that no long unit is left for the end while the other worker idles (xdist's own order, most tests first,
+# put the benchmarks' one-test units last: a worker ran them 71 s after the other had finished)
+UNIT_SECONDS = Path(__file__).resolve().parent / "unit_seconds.json"
+
+
+def longest_first(tests: dict[str, int], seconds: dict[str, float]) -> list[str]:
+    """The units (name -> number of tests) in decreasing order of their recorded ``seconds``; a unit not
+    recorded counts its tests at the recorded seconds per test of the units that were (new notebooks: a
+    few hundred cells, start early), and ties keep the given order."""
+    known = [unit for unit in tests if unit in seconds]
+    per_test = sum(seconds[u] for u in known) / max(1, sum(tests[u] for u in known)) if known else 1.0
+    return sorted(tests, key=lambda unit: -seconds.get(unit, tests[unit] * per_test))
+
+
+def recorded_seconds(path: Path = UNIT_SECONDS) -> dict[str, float]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+_SECONDS: defaultdict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    """Add up each unit's setup, call and teardown times (in the controller: xdist passes the workers'
+    reports on), for make test-timed."""
+    if os.environ.get("COURSE_UNIT_SECONDS"):
+        _SECONDS[work_unit(report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session):
+    target = os.environ.get("COURSE_UNIT_SECONDS")
+    if target and not hasattr(session.config, "workerinput") and _SECONDS and not session.testsfailed:
+        table = {unit: round(_SECONDS[unit], 1) for unit in sorted(_SECONDS)}
+        Path(target).write_text(json.dumps(table, indent=1) + "\n")
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` (make test) with the units of ``work_unit``."""
+    """``--dist loadfile`` (make test) with the units of ``work_unit``, handed out longest first."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
     class CourseScheduling(LoadFileScheduling):
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the first call: the queue is complete, nothing is handed out yet
+                tests = {unit: len(ids) for unit, ids in self.workqueue.items()}
+                self.workqueue = OrderedDict((unit, self.workqueue[unit])
+                                             for unit in longest_first(tests, recorded_seconds()))
+                self.ordered = True
+            super()._assign_work_unit(node)
 
     return CourseScheduling(config, log)

@@ -53,3 +53,38 @@ def test_nbgrader_runs_of_a_notebook_join_its_unit():
         == "tests/test_assignments.py"
     path, name = nodeid.split("::")
     assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), f"{nodeid} is not a test any more"
+
+
+def test_units_start_longest_first_and_unrecorded_ones_by_their_number_of_tests():
+    tests = {"a.ipynb": 300, "tests/test_x.py": 10, "tests/test_y.py::t": 1, "new.ipynb": 200, "tests/test_z.py": 5}
+    seconds = {"a.ipynb": 250.0, "tests/test_x.py": 5.0, "tests/test_y.py::t": 50.0, "gone.ipynb": 99.0}
+    # recorded: 305 s over 311 tests, so new.ipynb counts 196 s and test_z 4.9 s
+    assert conftest.longest_first(tests, seconds) == ["a.ipynb", "new.ipynb", "tests/test_y.py::t", "tests/test_x.py",
+                                                       "tests/test_z.py"]
+    assert conftest.longest_first({"b": 1, "a": 3}, {}) == ["a", "b"]  # nothing recorded: most tests first
+    from xdist.scheduler import LoadFileScheduling
+
+    assert hasattr(LoadFileScheduling, "_assign_work_unit")  # what CourseScheduling overrides to reorder
+
+
+def test_the_recorded_table_names_every_notebooks_unit():
+    seconds = conftest.recorded_seconds()
+    notebooks = {path.stem + ".ipynb" for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.py")}
+    assert notebooks <= set(seconds), f"make test-timed: no seconds for {sorted(notebooks - set(seconds))}"
+    assert all(value >= 0 for value in seconds.values())
+
+
+def test_a_timed_run_records_the_seconds_of_each_unit(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    target = tmp_path / "seconds.json"
+    test = "tests/test_scheduling.py::test_split_files_have_no_module_fixture"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "-p",
+                             "no:cacheprovider", test, "tests/test_numbers.py"], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "COURSE_UNIT_SECONDS": str(target)})
+    assert result.returncode == 0, result.stdout[-2000:]
+    table = json.loads(target.read_text())
+    assert set(table) == {"tests/test_scheduling.py", "tests/test_numbers.py"} and min(table.values()) >= 0
