@@ -418,7 +418,7 @@ smaller_k = tuple(j for j in (1, 10, 100, 1000) if j < eval_k)
 
 def evaluate_main_model():
     start = time.perf_counter()
-    scores = variational.evaluate(eval_images, vae.encode, vae.decode, k=eval_k, batch_size=100, chunk=250,
+    scores = variational.evaluate(eval_images, vae.encode, vae.decode, k=eval_k, batch_size=100,
                                   generator=torch.Generator(device=cfg.device).manual_seed(SEED),
                                   progress=not cfg.fast, report_k=smaller_k, log_prior=vae.log_prior)
     return {**scores, "seconds": time.perf_counter() - start}

@@ -91,10 +91,11 @@ def elbo_gap(cfg):
 
 def vae_samples(cfg):
     """Decoder means and Bernoulli draws of notebook 03's VAE (its checkpoint), or of a VAE trained
-    here for 600 steps."""
+    here for 600 steps (FAST mode, as in CI: 100)."""
     train_set = data.mnist("train")
     x_train = train_set.batch(torch.arange(len(train_set)), cfg.device)[0]
-    vae, _, source, _ = variational.course_vae(cfg, x_train, short_steps=600, name="slides_vae_short")
+    vae, _, source, _ = variational.course_vae(cfg, x_train, short_steps=cfg.scale(full=600, fast=100),
+                                             name="slides_vae_short")
     with torch.no_grad():
         z = vae.sample_prior(16, torch.Generator().manual_seed(0))
         means = torch.sigmoid(vae.decode(z)).view(-1, 1, 28, 28).cpu()

@@ -1,6 +1,8 @@
 """pyproject.toml, environment.yml, the Makefile, README and .ci/run tell the same story."""
 
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -45,3 +47,17 @@ def test_readme_test_command_is_what_ci_runs():
     for target in ("lab:", "test:", "benchmark:", "build:"):
         assert re.search(rf"^{target}", makefile, re.M)
     assert "benchmarks/RESULTS.md" in readme
+
+
+def test_make_hands_every_recipe_malloc_settings_that_glibc_accepts():
+    """The Makefile exports GLIBC_TUNABLES to its recipes (make test, benchmark, lab and the kernels they start).
+    glibc ignores, silently, an unknown name or an mmap threshold over half its largest heap (64 MiB on 64-bit):
+    the settings would then do nothing."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "MAKEFLAGS", "MAKELEVEL")}
+    shown = subprocess.run(["make", "-s", "--no-print-directory", "--eval", 'show: ; @echo "$$GLIBC_TUNABLES"',
+                            "show"], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    settings = dict(item.split("=") for item in shown.split(":"))
+    assert set(settings) == {"glibc.malloc.trim_threshold", "glibc.malloc.top_pad", "glibc.malloc.mmap_threshold"}
+    assert all(value.isdigit() for value in settings.values()), settings
+    assert int(settings["glibc.malloc.mmap_threshold"]) <= 32 * 2**20
+    assert int(settings["glibc.malloc.trim_threshold"]) >= 2**30  # freed heap memory is kept for reuse
