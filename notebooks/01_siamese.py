@@ -544,10 +544,10 @@ print(f"with test-time augmentation: within {tta_within}   across {tta_across}")
 # One seed can be lucky. Over three seeds (`benchmarks/oneshot_recipe.py --images 3000000 --tta --record
 # oneshot_3m`, mean ± standard deviation) this model scored 84.0 ± 0.4 % within alphabet, 85.2 ± 0.6 % with
 # test-time augmentation. The seeds agree more closely than one seed's standard error on the trials
-# (0.8 points), much of which is the draw of trials they share. Even the same seed can differ by about a
-# point: float32 sums done in another order change the last bits, and over a long run the weights drift
-# apart. Training longer paid: 79.5 ± 0.4 % at 300,000 images (section 8), 83.0 ± 0.2 % at 2,000,000
-# (record `oneshot_final`, second row).
+# (0.8 points), much of which is the draw of trials they share. On another CPU the same seed can give
+# another model (float32 sums done in another order change the last bits, and over a long run the weights
+# drift apart): compare your run with the spread, not digit by digit. Training longer paid: 79.5 ± 0.4 %
+# at 300,000 images (section 8), 83.0 ± 0.2 % at 2,000,000 (record `oneshot_final`, second row).
 
 # %%
 print(oneshot.screen_table(results.recorded("oneshot_3m")))

@@ -33,8 +33,8 @@
 #
 # **Prerequisites**: notebook 02 (the ELBO); multilayer perceptrons and Adam.
 #
-# **Time and hardware**: a full run took 26 minutes on a 2-core AMD EPYC server CPU (14 train the
-# main model, 11 compute its test log-likelihood with 2,000 samples per
+# **Time and hardware**: a full run took 24 minutes on a 2-core AMD EPYC server CPU (14 train the
+# main model, 9 compute its test log-likelihood with 2,000 samples per
 # image). A GPU is used without code changes. FAST mode: about 40 s. A second run reloads the trained
 # models and the test scores.
 # A class sitting in FAST mode: about 81 min (estimated: reading at 100 words a minute, code at
