@@ -230,7 +230,7 @@ def classify(classifier: DigitClassifier, images: torch.Tensor, batch_size: int 
     """``(features (N, 128), probabilities (N, 10))`` on the CPU for images ``(N, 1, 28, 28)``.
 
     images: float in [0, 1] or uint8 in [0, 255], on any device. ``batch_size`` images at a time: at 250 the
-    first convolution's output (26 MB) stays under glibc's largest mmap threshold (32 MB), so its memory is
+    first convolution's output (25 MB) stays under glibc's largest mmap threshold (32 MB), so its memory is
     reused instead of mapped and zeroed anew for every layer of every batch (at 1,000: 100 MB, and over 40 % of
     the time went to the kernel). Features and probabilities at 250 and 1,000 were the same bit for bit (1 and 2
     threads, AMD EPYC).
